@@ -1,0 +1,126 @@
+"""YAML loading that remembers where every value came from (line and column).
+
+Operators edit YAML by hand; an error must point at the exact place. :func:`load_yaml` returns
+the plain data and a map from each value's path (keys and list indexes) to its position.
+
+Times such as ``17:00`` stay text: YAML 1.1 would otherwise read them as base-60 numbers (1020).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from broadcast.errors import BroadcastError, Location
+
+YamlPath = tuple[str | int, ...]
+
+
+class YamlSyntaxError(BroadcastError):
+    """The file is not valid YAML."""
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without base-60 numbers, so ``17:00`` stays the text "17:00"."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (
+        "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?"
+        r"|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
+@dataclass(frozen=True)
+class Positions:
+    """Where each value (and each mapping key) of a YAML document sits."""
+
+    path: Path
+    values: dict[YamlPath, tuple[int, int]]
+    keys: dict[YamlPath, tuple[int, int]]
+
+    def location(self, where: YamlPath, *, key: bool = False) -> Location:
+        """The closest known position for ``where`` (falls back to its parents)."""
+        table = self.keys if key else self.values
+        probe = where
+        while True:
+            if probe in table:
+                line, column = table[probe]
+                return Location(self.path, line, column)
+            if probe in self.values:
+                line, column = self.values[probe]
+                return Location(self.path, line, column)
+            if not probe:
+                return Location(self.path, 1, 1)
+            probe = probe[:-1]
+
+
+def load_yaml(text: str, path: Path) -> tuple[object, Positions]:
+    """Parse ``text`` (the contents of ``path``); raise :class:`YamlSyntaxError` with a place."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
+        problem = exc.problem or exc.context or "this is not valid YAML"
+        raise YamlSyntaxError(
+            f"{problem}. Check the indentation and the ':' after each name "
+            "(use spaces, not tabs).",
+            where,
+        ) from None
+    positions = Positions(path, {}, {})
+    if node is None:
+        return None, positions
+    return _construct(node, (), positions), positions
+
+
+def _construct(node: yaml.Node, where: YamlPath, positions: Positions) -> object:
+    positions.values[where] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[object, object] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node)
+            if isinstance(key, list | dict):
+                raise YamlSyntaxError(
+                    "a name here must be plain text.",
+                    Location(positions.path, key_node.start_mark.line + 1,
+                             key_node.start_mark.column + 1),
+                )
+            name = str(key)
+            if name in result:
+                raise YamlSyntaxError(
+                    f"'{name}' is written twice in the same block. Keep only one.",
+                    Location(positions.path, key_node.start_mark.line + 1,
+                             key_node.start_mark.column + 1),
+                )
+            positions.keys[(*where, name)] = (
+                key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[name] = _construct(value_node, (*where, name), positions)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(child, (*where, i), positions) for i, child in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> object:
+    loader = _Loader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
