@@ -1,0 +1,1 @@
+"""Outputs: where a zone's audio goes (for now, the local sound device)."""

@@ -1,0 +1,143 @@
+"""Getting programs ready to air: render each item once, keep it, and join the program.
+
+Finished items are kept in a render store keyed by what decides their sound (the script's content
+hash and every render setting), so a program re-renders only what changed. A script that is not
+approved never gets this far: rendering refuses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from broadcast.audio import AudioError, LoudnessTarget, OutputFormat
+from broadcast.bulletin import load_bulletin, require_approved
+from broadcast.config import AudioItem, Program, Schedule, ScriptItem
+from broadcast.render import (
+    ProgressCallback,
+    RenderedAudio,
+    RenderSettings,
+    load_rendered,
+    render_bulletin,
+    render_program,
+    render_recording,
+)
+from broadcast.tts import SpeechEngine, choose_engine
+from broadcast.vietnamese import Lexicon, default_lexicon, load_lexicon
+
+ITEM_FORMAT = OutputFormat(codec="flac")
+"""Items are kept lossless; only the finished program is encoded for air."""
+
+PROGRAM_FORMAT = OutputFormat(codec="mp3")
+
+
+@dataclass(frozen=True)
+class RenderStore:
+    """Where finished items and programs are kept (a folder inside the state folder)."""
+
+    root: Path
+
+    @property
+    def items(self) -> Path:
+        return self.root / "items"
+
+    @property
+    def programs(self) -> Path:
+        return self.root / "programs"
+
+
+def schedule_lexicon(schedule: Schedule) -> Lexicon:
+    """The default lexicon with the ward's own lexicon file (if any) taking precedence."""
+    lexicon = default_lexicon()
+    if schedule.tts.lexicon is None:
+        return lexicon
+    path = schedule.resolve(schedule.tts.lexicon)
+    if not path.exists():
+        return lexicon
+    return lexicon.merged(load_lexicon(path))
+
+
+def schedule_engine(
+    schedule: Schedule, engine: str | None = None
+) -> tuple[SpeechEngine, str | None]:
+    """The engine the schedule asks for (or ``engine`` when given), with a note if it fell back."""
+    tts = schedule.tts
+    return choose_engine(
+        engine or tts.engine,
+        tld=tts.gtts.tld,
+        slow=tts.gtts.slow,
+        voice=tts.espeak.voice,
+        rate=tts.espeak.rate,
+        pitch=tts.espeak.pitch,
+    )
+
+
+def schedule_target(schedule: Schedule) -> LoudnessTarget:
+    loudness = schedule.loudness
+    return LoudnessTarget(
+        loudness.target_lufs, loudness.true_peak_dbtp, loudness.loudness_range_lu
+    )
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()[:24]
+
+
+def prepare_script(
+    path: Path,
+    settings: RenderSettings,
+    store: RenderStore,
+    progress: ProgressCallback | None = None,
+) -> RenderedAudio:
+    """The finished audio of an approved script, rendered now only if not already kept."""
+    bulletin = load_bulletin(path)
+    require_approved(bulletin)
+    out = store.items / (
+        f"{path.stem}-{_key(bulletin.content_hash, settings.fingerprint(ITEM_FORMAT))}.flac"
+    )
+    return load_rendered(out) or render_bulletin(bulletin, out, settings, ITEM_FORMAT, progress)
+
+
+def prepare_recording(path: Path, target: LoudnessTarget, store: RenderStore) -> RenderedAudio:
+    """A recorded audio item brought to the loudness target, kept once per file content."""
+    if not path.is_file():
+        raise AudioError(f"audio file '{path}' does not exist.")
+    out = store.items / f"{path.stem}-{_key(_file_digest(path), repr(target))}.flac"
+    return load_rendered(out) or render_recording(path, out, target, ITEM_FORMAT)
+
+
+def prepare_program(
+    schedule: Schedule,
+    program: Program,
+    settings: RenderSettings,
+    store: RenderStore,
+    progress: ProgressCallback | None = None,
+) -> RenderedAudio:
+    """The program's finished audio: every item ready, joined with pauses, encoded for air."""
+    parts: list[RenderedAudio | float] = []
+    for item in program.items:
+        if isinstance(item, ScriptItem):
+            parts.append(prepare_script(schedule.resolve(item.script), settings, store, progress))
+        elif isinstance(item, AudioItem):
+            parts.append(prepare_recording(schedule.resolve(item.audio), settings.target, store))
+        else:
+            parts.append(float(item.silence))
+    identity = [
+        f"silence:{part}" if isinstance(part, float) else part.path.name for part in parts
+    ]
+    out = store.programs / f"{program.id}-{_key(*identity, repr(settings.pauses))}.mp3"
+    kept = load_rendered(out)
+    if kept is not None:
+        return kept
+    return render_program(
+        parts, out, settings.target, settings.pauses, PROGRAM_FORMAT, program=program.id
+    )

@@ -1,0 +1,55 @@
+"""espeak-ng: offline Vietnamese speech from Debian's espeak-ng. Works with no network at all."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydub import AudioSegment
+
+from broadcast.tts.base import EngineError
+
+VOICES = ("vi", "vi-vn-x-central", "vi-vn-x-south")
+
+
+@dataclass(frozen=True)
+class EspeakEngine:
+    """Speech from espeak-ng. ``rate`` is words per minute, ``pitch`` 0 to 99."""
+
+    voice: str = "vi"
+    rate: int = 150
+    pitch: int = 50
+    name: str = "espeak"
+    max_chunk_chars: int = 400
+
+    def __post_init__(self) -> None:
+        if self.voice not in VOICES:
+            raise EngineError(
+                f"espeak voice '{self.voice}' is not known. Use one of: {', '.join(VOICES)}."
+            )
+
+    @property
+    def identity(self) -> str:
+        return f"espeak-ng:{self.voice}:rate={self.rate}:pitch={self.pitch}"
+
+    def synthesize(self, text: str) -> AudioSegment:
+        binary = shutil.which("espeak-ng")
+        if binary is None:
+            raise EngineError("espeak-ng is not installed. Run 'make run' once to install it.")
+        with tempfile.TemporaryDirectory(prefix="broadcast-espeak-") as tmp:
+            wav = Path(tmp) / "speech.wav"
+            result = subprocess.run(
+                [binary, "-v", self.voice, "-s", str(self.rate), "-p", str(self.pitch),
+                 "-w", str(wav)],
+                input=text.encode("utf-8"),
+                capture_output=True,
+                timeout=120,
+                check=False,
+            )
+            if result.returncode != 0 or not wav.exists():
+                message = result.stderr.decode("utf-8", "replace").strip()
+                raise EngineError(f"espeak-ng failed: {message or 'no audio produced'}.")
+            return AudioSegment.from_wav(wav)
