@@ -1,0 +1,59 @@
+"""Shared fixtures: the sample ward, a private PulseAudio server, the fake Google endpoint."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.google_tts import FakeGoogleTTS
+from tests.pulse import PulseServer, start_pulse
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPTS = REPO / "scripts"
+
+
+def broadcast_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``broadcast`` command as an operator would."""
+    return subprocess.run(
+        [sys.executable, "-m", "broadcast", *args],
+        capture_output=True, text=True, env=env, cwd=cwd or REPO, timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def sample_scripts() -> list[Path]:
+    return sorted(p for p in SCRIPTS.glob("*.md") if p.name != "README.md")
+
+
+@pytest.fixture
+def pulse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
+    server = start_pulse(tmp_path_factory.mktemp("pulse"), sinks=("zone1", "zone2"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fake_google() -> Iterator[FakeGoogleTTS]:
+    with FakeGoogleTTS() as fake:
+        yield fake
+
+
+@pytest.fixture
+def ward(tmp_path: Path) -> Path:
+    """A copy of the sample ward (schedule, scripts, lexicon) that a test may edit."""
+    target = tmp_path / "ward"
+    target.mkdir()
+    shutil.copy(REPO / "schedule.yaml", target / "schedule.yaml")
+    shutil.copytree(SCRIPTS, target / "scripts")
+    if (REPO / "lexicon.yaml").exists():
+        shutil.copy(REPO / "lexicon.yaml", target / "lexicon.yaml")
+    return target

@@ -1,0 +1,1 @@
+"""In-process fakes of the remote services the broadcast system talks to."""

@@ -1,0 +1,136 @@
+"""Script files: header parsing, approval, content hash, encodings."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from broadcast.bulletin import BulletinError, load_bulletin, parse_bulletin, require_approved
+
+GOOD = """---
+title: Thông báo lịch cắt nước
+category: thông báo
+author: Lê Thị Mai
+approved_by: Trần Văn Minh, Phó Chủ tịch UBND phường
+approved_on: 2026-06-02
+tags: [nuoc, thong-bao]
+---
+
+Kính thưa bà con nhân dân!
+
+Từ 7h30 đến 11h00 ngày 5/6/2026, khu phố 2 tạm ngừng cấp nước.
+Xin bà con chủ động trữ nước.
+"""
+
+
+def test_parses_header_and_paragraphs(tmp_path: Path) -> None:
+    bulletin = parse_bulletin(GOOD, tmp_path / "cat-nuoc.md")
+    assert bulletin.title == "Thông báo lịch cắt nước"
+    assert bulletin.category == "thông báo"
+    assert bulletin.approved_by == "Trần Văn Minh, Phó Chủ tịch UBND phường"
+    assert bulletin.approved_on is not None and bulletin.approved_on.isoformat() == "2026-06-02"
+    assert bulletin.tags == ("nuoc", "thong-bao")
+    assert bulletin.paragraphs == (
+        "Kính thưa bà con nhân dân!",
+        "Từ 7h30 đến 11h00 ngày 5/6/2026, khu phố 2 tạm ngừng cấp nước.\n"
+        "Xin bà con chủ động trữ nước.",
+    )
+    assert bulletin.content_hash.startswith("sha256:")
+
+
+def test_unapproved_script_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    text = GOOD.replace("approved_by: Trần Văn Minh, Phó Chủ tịch UBND phường\n", "")
+    bulletin = parse_bulletin(text, tmp_path / "x.md")
+    with pytest.raises(BulletinError) as caught:
+        require_approved(bulletin)
+    assert "not approved" in str(caught.value)
+    assert "approved_by" in str(caught.value)
+    assert str(caught.value).startswith(str(tmp_path / "x.md"))
+
+
+def test_blank_approval_counts_as_unapproved(tmp_path: Path) -> None:
+    text = GOOD.replace("approved_by: Trần Văn Minh, Phó Chủ tịch UBND phường", "approved_by: ")
+    with pytest.raises(BulletinError, match="not approved"):
+        require_approved(parse_bulletin(text, tmp_path / "x.md"))
+
+
+def test_hash_ignores_line_endings_and_unicode_form_but_not_words(tmp_path: Path) -> None:
+    base = parse_bulletin(GOOD, tmp_path / "a.md").content_hash
+    crlf = parse_bulletin(GOOD.replace("\n", "\r\n"), tmp_path / "a.md").content_hash
+    nfd = parse_bulletin(unicodedata.normalize("NFD", GOOD), tmp_path / "a.md").content_hash
+    trailing = parse_bulletin(GOOD.replace("nước.\n", "nước.   \n"), tmp_path / "a.md")
+    edited = parse_bulletin(GOOD.replace("11h00", "11h30"), tmp_path / "a.md").content_hash
+    assert base == crlf == nfd == trailing.content_hash
+    assert edited != base
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "words"),
+    [
+        ("title: x\n---\nbody\n", 1, 1, "must start with a '---'"),
+        ("---\ntitle: x\nbody\n", 1, 1, "not closed"),
+        ("---\ntitle: [unclosed\n---\nbody\n", 2, 17, "name: value"),
+        ("---\ncategory: bản tin\napproved_by: A\n---\nbody\n", 2, 1, "no 'title'"),
+        ("---\ntitle: x\ncategory: tin vặt\n---\nbody\n", 3, 1, "category 'tin vặt'"),
+        ("---\ntitle: x\napproved_on: hôm qua\n---\nbody\n", 3, 1, "YYYY-MM-DD"),
+        ("---\ntitle: x\n---\n\n\n", 4, 1, "no text"),
+    ],
+)
+def test_header_errors_name_line_and_column(
+    tmp_path: Path, text: str, line: int, column: int, words: str
+) -> None:
+    path = tmp_path / "bad.md"
+    with pytest.raises(BulletinError) as caught:
+        parse_bulletin(text, path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:{line}:{column}: ")
+    assert words in message
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(BulletinError, match="script file not found"):
+        load_bulletin(tmp_path / "nope.md")
+
+
+_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def windows_1258(text: str) -> bytes:
+    """Encode as Windows-1258 does: vowel letters precomposed, tone marks combining."""
+    out = []
+    for char in text:
+        try:
+            char.encode("cp1258")
+            out.append(char)
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", char)
+            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONE_MARKS))
+            out.append(base + "".join(c for c in parts if c in _TONE_MARKS))
+    return "".join(out).encode("cp1258")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1258"])
+def test_reads_files_saved_by_common_editors(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / f"{encoding}.md"
+    path.write_bytes(windows_1258(GOOD) if encoding == "cp1258" else GOOD.encode(encoding))
+    bulletin = load_bulletin(path)
+    assert bulletin.title == "Thông báo lịch cắt nước"
+    assert bulletin.content_hash == parse_bulletin(GOOD, path).content_hash
+
+
+def test_binary_junk_is_refused_not_crashed(tmp_path: Path) -> None:
+    path = tmp_path / "junk.md"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(BulletinError):
+        load_bulletin(path)
+
+
+def test_sample_scripts_are_approved_and_sized_for_air(sample_scripts: list[Path]) -> None:
+    assert len(sample_scripts) >= 6
+    for path in sample_scripts:
+        bulletin = load_bulletin(path)
+        require_approved(bulletin)
+        words = len(bulletin.body.split())
+        assert 120 <= words <= 650, f"{path.name}: {words} words is not 1-4 minutes of speech"

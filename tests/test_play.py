@@ -1,0 +1,96 @@
+"""Playback on a real (private) PulseAudio server: what the sink received is what was rendered."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.audio_tools import best_alignment, decode, envelope, integrated_lufs, raw_s16
+from tests.conftest import broadcast_cli
+from tests.pulse import PulseServer
+
+ANNOUNCEMENT = """---
+title: Thông báo ngắn
+category: thông báo
+author: Lê Thị Mai
+approved_by: Trần Văn Minh, Phó Chủ tịch UBND phường
+---
+
+Kính thưa bà con! Sáng thứ 7 ngày 6/6/2026, khu phố 2 tạm ngừng cấp điện từ 7h30 đến 11h00.
+
+Mọi thắc mắc xin gọi số 0263.3822.123. Xin cảm ơn bà con.
+"""
+
+
+@pytest.fixture(scope="module")
+def short_script(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("scripts") / "cat-dien.md"
+    path.write_text(ANNOUNCEMENT, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def rendered(short_script: Path) -> Path:
+    out = short_script.with_suffix(".mp3")
+    result = broadcast_cli("render", str(short_script), "-o", str(out), "--engine", "espeak")
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def sounding_span(samples: np.ndarray, floor: float = 1e-3) -> float:
+    """Seconds from the first to the last sample above ``floor``."""
+    loud = np.flatnonzero(np.abs(samples) > floor)
+    return 0.0 if len(loud) == 0 else (loud[-1] - loud[0]) / 48000
+
+
+def test_play_audio_file_reaches_the_sink_intact(
+    pulse: PulseServer, rendered: Path, tmp_path: Path
+) -> None:
+    recording = pulse.record("zone1", tmp_path / "zone1.raw")
+    time.sleep(0.5)
+    result = broadcast_cli("play", str(rendered), "--sink", "zone1", env=pulse.env)
+    time.sleep(0.5)
+    recorded = raw_s16(recording.stop())
+    assert result.returncode == 0, result.stderr
+    assert "Done: played" in result.stdout
+
+    reference = decode(rendered)
+    assert sounding_span(recorded) == pytest.approx(sounding_span(reference), abs=0.3), (
+        "the whole bulletin played, not a part of it"
+    )
+    offset, score = best_alignment(envelope(reference), envelope(recorded))
+    assert score > 0.95, f"recorded audio does not match the rendered file (r={score:.3f})"
+    aligned = recorded[offset * 480 : offset * 480 + len(reference)]
+    assert integrated_lufs(aligned) == pytest.approx(integrated_lufs(reference), abs=0.5)
+
+
+def test_play_script_renders_then_plays_on_the_chosen_sink(
+    pulse: PulseServer, short_script: Path, tmp_path: Path
+) -> None:
+    wanted = pulse.record("zone2", tmp_path / "zone2.raw")
+    other = pulse.record("zone1", tmp_path / "zone1.raw")
+    time.sleep(0.5)
+    result = broadcast_cli(
+        "play", str(short_script), "--sink", "zone2", "--engine", "espeak", env=pulse.env
+    )
+    time.sleep(0.5)
+    on_zone2 = raw_s16(wanted.stop())
+    on_zone1 = raw_s16(other.stop())
+    assert result.returncode == 0, result.stderr
+    assert integrated_lufs(on_zone2) == pytest.approx(-16.0, abs=1.5)
+    assert np.abs(on_zone1).max() < 1e-3, "nothing leaks onto the other zone's sink"
+
+
+def test_play_without_a_sound_device_says_so(tmp_path: Path, rendered: Path) -> None:
+    if Path("/proc/asound/cards").exists() and "no soundcards" not in Path(
+        "/proc/asound/cards"
+    ).read_text():
+        pytest.skip("this machine has an ALSA sound card")
+    env = {"PULSE_SERVER": f"unix:{tmp_path / 'nobody-here'}", "PATH": "/usr/bin:/bin"}
+    result = broadcast_cli("play", str(rendered), env=env)
+    assert result.returncode == 1
+    assert "no sound device found" in result.stderr
+    assert "Traceback" not in result.stderr
