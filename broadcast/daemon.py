@@ -21,10 +21,10 @@ from pathlib import Path
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from broadcast.config import Program, Schedule, load_schedule
+from broadcast.config import Schedule, load_schedule
 from broadcast.errors import BroadcastError
 from broadcast.outputs.device import NoSoundDevice, Playback, SoundDevice, find_sound_device
-from broadcast.planner import Broadcast, plan
+from broadcast.planner import Broadcast, occurrences, plan
 from broadcast.prerender import (
     RenderStore,
     prepare_program,
@@ -124,17 +124,14 @@ class Daemon:
     def prerender(self) -> None:
         """Render everything the next hours will air, so air time only has to play."""
         now = dt.datetime.now(self.schedule.ward.tz)
-        due = {b.program_id for b in plan(self.schedule, now, now + self.options.horizon)}
-        for program in self.schedule.programs:
-            if program.id not in due:
-                continue
+        for broadcast in plan(self.schedule, now, now + self.options.horizon):
             try:
-                ready = prepare_program(self.schedule, program, self.settings, self.store)
+                ready = prepare_program(self.schedule, broadcast, self.settings, self.store)
             except BroadcastError as exc:
-                log.error("program %s cannot be prepared: %s", program.id, exc)
+                log.error("%s cannot be prepared: %s", broadcast.key, exc)
                 continue
             log.info(
-                "ready: %s, %.0f s, %.1f LUFS", program.id, ready.figures.duration_s,
+                "ready: %s, %.0f s, %.1f LUFS", broadcast.key, ready.figures.duration_s,
                 ready.figures.integrated_lufs,
             )
 
@@ -160,31 +157,36 @@ class Daemon:
         """Air one program on its zones now (called by the scheduler at the program's time)."""
         program = self.schedule.program(program_id)
         now = dt.datetime.now(self.schedule.ward.tz)
-        scheduled = dt.datetime.combine(now.date(), program.start, tzinfo=self.schedule.ward.tz)
-        late = (now - scheduled).total_seconds()
-        if late > 1:
-            log.warning("%s starts late by %.0f s", program_id, late)
-        try:
-            audio = prepare_program(self.schedule, program, self.settings, self.store)
-        except BroadcastError as exc:
-            log.error("%s not aired: %s", program_id, exc)
+        broadcast = occurrences(program, self.schedule, now.date())
+        if broadcast is None:
+            log.error("%s has no broadcast today; not aired", program_id)
             return
-        self._play_on_zones(program, audio)
+        late = (now - broadcast.start).total_seconds()
+        if late > 1:
+            log.warning("%s starts late by %.0f s", broadcast.key, late)
+        try:
+            audio = prepare_program(self.schedule, broadcast, self.settings, self.store)
+        except BroadcastError as exc:
+            log.error("%s not aired: %s", broadcast.key, exc)
+            return
+        self._play_on_zones(broadcast, audio)
         upcoming = self.upcoming(1)
         if upcoming:
             log.info("next: %s", describe(upcoming[0]))
 
-    def _play_on_zones(self, program: Program, audio: RenderedAudio) -> None:
+    def _play_on_zones(self, broadcast: Broadcast, audio: RenderedAudio) -> None:
         by_device: dict[SoundDevice, list[str]] = {}
-        for zone in self.schedule.zones_for(program.zones):
-            device = self.devices.get(zone.id)
+        for zone_id in broadcast.zone_ids:
+            device = self.devices.get(zone_id)
             if device is None:
-                log.error("%s not heard in zone %s: no sound device", program.id, zone.id)
+                log.error("%s not heard in zone %s: no sound device", broadcast.program_id,
+                          zone_id)
                 continue
-            by_device.setdefault(device, []).append(zone.id)
+            by_device.setdefault(device, []).append(zone_id)
         threads = [
             threading.Thread(
-                target=self._play_one, args=(program.id, audio, device, zones), daemon=True
+                target=self._play_one, args=(broadcast.program_id, audio, device, zones),
+                daemon=True,
             )
             for device, zones in by_device.items()
         ]

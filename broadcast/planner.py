@@ -9,18 +9,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from broadcast.config import WEEKDAYS, Program, Schedule
+from broadcast.config import WEEKDAYS, Item, Program, Schedule
 
 
 @dataclass(frozen=True)
 class Broadcast:
-    """One occurrence of a program: when it starts and which zones carry it."""
+    """One occurrence of a program: when it starts, which zones carry it, what it airs.
+
+    ``items`` are concrete: every pick a rotation makes for this occurrence is already made.
+    """
 
     program_id: str
     program_name: str
     start: dt.datetime
     zone_ids: tuple[str, ...]
     priority: str
+    items: tuple[Item, ...]
 
     @property
     def key(self) -> str:
@@ -34,7 +38,9 @@ def occurrences(program: Program, schedule: Schedule, day: dt.date) -> Broadcast
         return None
     start = dt.datetime.combine(day, program.start, tzinfo=schedule.ward.tz)
     zones = tuple(zone.id for zone in schedule.zones_for(program.zones))
-    return Broadcast(program.id, program.name, start, zones, program.priority)
+    return Broadcast(
+        program.id, program.name, start, zones, program.priority, tuple(program.items)
+    )
 
 
 def plan(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> list[Broadcast]:

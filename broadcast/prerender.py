@@ -13,7 +13,8 @@ from pathlib import Path
 
 from broadcast.audio import AudioError, LoudnessTarget, OutputFormat
 from broadcast.bulletin import load_bulletin, require_approved
-from broadcast.config import AudioItem, Program, Schedule, ScriptItem
+from broadcast.config import AudioItem, Schedule, ScriptItem
+from broadcast.planner import Broadcast
 from broadcast.render import (
     ProgressCallback,
     RenderedAudio,
@@ -117,14 +118,14 @@ def prepare_recording(path: Path, target: LoudnessTarget, store: RenderStore) ->
 
 def prepare_program(
     schedule: Schedule,
-    program: Program,
+    broadcast: Broadcast,
     settings: RenderSettings,
     store: RenderStore,
     progress: ProgressCallback | None = None,
 ) -> RenderedAudio:
-    """The program's finished audio: every item ready, joined with pauses, encoded for air."""
+    """The broadcast's finished audio: every item ready, joined with pauses, encoded for air."""
     parts: list[RenderedAudio | float] = []
-    for item in program.items:
+    for item in broadcast.items:
         if isinstance(item, ScriptItem):
             parts.append(prepare_script(schedule.resolve(item.script), settings, store, progress))
         elif isinstance(item, AudioItem):
@@ -134,10 +135,11 @@ def prepare_program(
     identity = [
         f"silence:{part}" if isinstance(part, float) else part.path.name for part in parts
     ]
-    out = store.programs / f"{program.id}-{_key(*identity, repr(settings.pauses))}.mp3"
+    out = store.programs / f"{broadcast.program_id}-{_key(*identity, repr(settings.pauses))}.mp3"
     kept = load_rendered(out)
     if kept is not None:
         return kept
     return render_program(
-        parts, out, settings.target, settings.pauses, PROGRAM_FORMAT, program=program.id
+        parts, out, settings.target, settings.pauses, PROGRAM_FORMAT,
+        program=broadcast.program_id,
     )

@@ -111,7 +111,7 @@ def test_daemon_airs_the_program_at_its_time(
     daemons.append(daemon)
 
     log = daemon.wait_for("scheduled: ", timeout=60)
-    assert "ready: thu" in log, "the program was rendered ahead, before air time"
+    assert "ready: thu@" in log, "the program was rendered ahead, before air time"
     assert f"scheduled: {start:%Y-%m-%d %H:%M:%S %z} Chương trình thử (thu) -> khu-pho-1" in log
     daemon.wait_for("aired thu on khu-pho-1", timeout=90)
     assert daemon.terminate() == 0

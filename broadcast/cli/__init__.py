@@ -1,0 +1,10 @@
+"""The ``broadcast`` command line. Thin: parse options, call the library, print."""
+
+from broadcast.cli.app import main
+from broadcast.cli.audio_commands import inspect, normalize, play_command, render
+from broadcast.cli.daemon_commands import run
+
+for command in (render, play_command, normalize, inspect, run):
+    main.add_command(command)
+
+__all__ = ["main"]
