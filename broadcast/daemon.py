@@ -28,11 +28,12 @@ from broadcast.planner import Broadcast, occurrences, plan
 from broadcast.prerender import (
     RenderStore,
     prepare_program,
-    schedule_engine,
+    schedule_engines,
     schedule_lexicon,
     schedule_target,
 )
 from broadcast.render import RenderedAudio, RenderSettings
+from broadcast.tts import ChunkCache
 
 log = logging.getLogger("broadcast.daemon")
 
@@ -90,13 +91,14 @@ class Daemon:
     def __init__(self, options: DaemonOptions) -> None:
         self.options = options
         self.schedule: Schedule = load_schedule(options.schedule_path)
-        engine, note = schedule_engine(self.schedule, options.engine)
+        engines, note = schedule_engines(self.schedule, options.engine)
         if note:
             log.warning(note)
         self.settings = RenderSettings(
-            engine=engine,
+            engines=engines,
             lexicon=schedule_lexicon(self.schedule),
             target=schedule_target(self.schedule),
+            cache=ChunkCache(options.state_dir / "tts-cache"),
         )
         self.store = RenderStore(options.state_dir / "renders")
         self.devices: dict[str, SoundDevice | None] = {}
@@ -134,6 +136,8 @@ class Daemon:
                 "ready: %s, %.0f s, %.1f LUFS", broadcast.key, ready.figures.duration_s,
                 ready.figures.integrated_lufs,
             )
+            for warning in ready.warnings:
+                log.warning("%s: %s", broadcast.key, warning)
 
     def _add_jobs(self) -> None:
         for program in self.schedule.programs:
@@ -224,7 +228,7 @@ class Daemon:
             log.info(
                 "ward %s: %d zones, %d programs, engine %s",
                 self.schedule.ward.name, len(self.schedule.zones), len(self.schedule.programs),
-                self.settings.engine.identity,
+                " then ".join(engine.identity for engine in self.settings.engines),
             )
             self.prerender()
             self._add_jobs()

@@ -24,7 +24,7 @@ from broadcast.render import (
     render_program,
     render_recording,
 )
-from broadcast.tts import SpeechEngine, choose_engine
+from broadcast.tts import EspeakEngine, GttsEngine, SpeechEngine, engine_chain
 from broadcast.vietnamese import Lexicon, default_lexicon, load_lexicon
 
 ITEM_FORMAT = OutputFormat(codec="flac")
@@ -59,19 +59,17 @@ def schedule_lexicon(schedule: Schedule) -> Lexicon:
     return lexicon.merged(load_lexicon(path))
 
 
-def schedule_engine(
+def schedule_engines(
     schedule: Schedule, engine: str | None = None
-) -> tuple[SpeechEngine, str | None]:
-    """The engine the schedule asks for (or ``engine`` when given), with a note if it fell back."""
+) -> tuple[tuple[SpeechEngine, ...], str | None]:
+    """The engines to try, in order: the schedule's choice (or ``engine``), then espeak-ng.
+
+    espeak-ng is always the last resort, so an internet outage never silences a broadcast.
+    """
     tts = schedule.tts
-    return choose_engine(
-        engine or tts.engine,
-        tld=tts.gtts.tld,
-        slow=tts.gtts.slow,
-        voice=tts.espeak.voice,
-        rate=tts.espeak.rate,
-        pitch=tts.espeak.pitch,
-    )
+    google = GttsEngine(tld=tts.gtts.tld, slow=tts.gtts.slow)
+    offline = EspeakEngine(voice=tts.espeak.voice, rate=tts.espeak.rate, pitch=tts.espeak.pitch)
+    return engine_chain([engine or tts.engine, "espeak"], google=google, offline=offline)
 
 
 def schedule_target(schedule: Schedule) -> LoudnessTarget:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -24,15 +26,14 @@ from broadcast.audio import (
     OutputFormat,
     SpeechProcessing,
     concatenate,
+    estimate_loudness,
     master,
 )
 from broadcast.bulletin import Bulletin, require_approved
 from broadcast.fileio import write_text_atomic
-from broadcast.tts import SpeechEngine
-from broadcast.vietnamese import Lexicon, chunk_spoken, to_spoken
-
-ProgressCallback = Callable[[int, int], None]
-"""Called as ``progress(done, total)`` while chunks are synthesized."""
+from broadcast.tts import ChunkCache, SpeechClip, SpeechEngine, speak
+from broadcast.tts.speaker import ProgressCallback
+from broadcast.vietnamese import Lexicon, to_spoken
 
 _WORK_RATE = 48000
 """Sample rate speech is assembled at before mastering."""
@@ -49,10 +50,14 @@ class Pauses:
 
 @dataclass(frozen=True)
 class RenderSettings:
-    """Everything that decides how a bulletin sounds."""
+    """Everything that decides how a bulletin sounds, and where chunk audio is kept.
 
-    engine: SpeechEngine
+    ``engines`` are tried in order for each bulletin (a fallback chain).
+    """
+
+    engines: tuple[SpeechEngine, ...]
     lexicon: Lexicon | None = None
+    cache: ChunkCache | None = None
     target: LoudnessTarget = field(default_factory=LoudnessTarget)
     pauses: Pauses = field(default_factory=Pauses)
     processing: SpeechProcessing = field(default_factory=SpeechProcessing)
@@ -61,7 +66,7 @@ class RenderSettings:
         """A short hash of every setting that changes the audio, for cache keys."""
         parts = {
             "version": __version__,
-            "engine": self.engine.identity,
+            "engines": [engine.identity for engine in self.engines],
             "lexicon": repr(self.lexicon),
             "target": asdict(self.target),
             "pauses": asdict(self.pauses),
@@ -80,20 +85,30 @@ class RenderedAudio:
     figures: AudioFigures
     metadata: dict[str, object]
 
+    @property
+    def warnings(self) -> list[str]:
+        """What the operator should know about how this was made (e.g. an engine fell back)."""
+        own = self.metadata.get("warnings")
+        found = [str(w) for w in own] if isinstance(own, list) else []
+        items = self.metadata.get("items")
+        for item in items if isinstance(items, list) else []:
+            theirs = item.get("warnings") if isinstance(item, dict) else None
+            if isinstance(theirs, list):
+                found.extend(str(w) for w in theirs)
+        return found
+
 
 def sidecar_path(audio: Path) -> Path:
     return audio.with_name(audio.name + ".json")
 
 
-def spoken_chunks(bulletin: Bulletin, settings: RenderSettings) -> list[list[str]]:
-    """The bulletin as the engine will read it: per paragraph, the chunks sent to the engine."""
-    paragraphs: list[list[str]] = []
-    for paragraph in bulletin.paragraphs:
-        spoken = to_spoken(paragraph, settings.lexicon)
-        chunks = chunk_spoken(" ".join(spoken.split()), settings.engine.max_chunk_chars)
-        if chunks:
-            paragraphs.append(chunks)
-    return paragraphs
+def spoken_paragraphs(bulletin: Bulletin, lexicon: Lexicon | None) -> list[str]:
+    """The bulletin's paragraphs as the engine will read them."""
+    return [to_spoken(paragraph, lexicon) for paragraph in bulletin.paragraphs]
+
+
+def _decode(clip: SpeechClip) -> AudioSegment:
+    return AudioSegment.from_file(io.BytesIO(clip.data), format=clip.format)
 
 
 def render_bulletin(
@@ -106,27 +121,30 @@ def render_bulletin(
     """Speak an approved bulletin, master it to the loudness target and write ``out``."""
     require_approved(bulletin)
     fmt = fmt or OutputFormat.for_path(out)
-    paragraphs = spoken_chunks(bulletin, settings)
-    total = sum(len(p) for p in paragraphs)
-    done = 0
+    speech = speak(
+        spoken_paragraphs(bulletin, settings.lexicon), settings.engines, settings.cache, progress
+    )
+    clips = [clip for paragraph in speech.paragraphs for clip in paragraph]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        decoded = iter(list(pool.map(_decode, clips)))
     pieces: list[AudioSegment] = []
     chunk_gap = _silence(settings.pauses.between_chunks_s)
     paragraph_gap = _silence(settings.pauses.between_paragraphs_s)
-    for number, chunks in enumerate(paragraphs):
+    for number, paragraph in enumerate(speech.paragraphs):
         if number:
             pieces.append(paragraph_gap)
-        for index, chunk in enumerate(chunks):
+        for index in range(len(paragraph)):
             if index:
                 pieces.append(chunk_gap)
-            pieces.append(settings.engine.synthesize(chunk))
-            done += 1
-            if progress is not None:
-                progress(done, total)
-    speech = join_segments(pieces)
+            pieces.append(next(decoded))
+    joined = join_segments(pieces)
     with tempfile.TemporaryDirectory(prefix="broadcast-render-") as tmp:
         raw = Path(tmp) / "speech.wav"
-        speech.export(raw, format="wav")
-        figures = master(raw, out, settings.target, fmt, settings.processing)
+        joined.export(raw, format="wav")
+        figures = master(
+            raw, out, settings.target, fmt, settings.processing,
+            level_hint=estimate_loudness(joined),
+        )
     metadata: dict[str, object] = {
         "kind": "bulletin",
         "script": str(bulletin.path),
@@ -134,8 +152,11 @@ def render_bulletin(
         "content_hash": bulletin.content_hash,
         "approved_by": bulletin.approved_by,
         "approved_on": bulletin.approved_on.isoformat() if bulletin.approved_on else None,
-        "engine": settings.engine.identity,
-        "chunks": total,
+        "engine": speech.engine,
+        "chunks": speech.chunks,
+        "cache_hits": speech.cache_hits,
+        "retries": speech.retries,
+        "warnings": speech.warnings,
         **_common_metadata(figures, settings.target, fmt),
     }
     write_text_atomic(sidecar_path(out), json.dumps(metadata, ensure_ascii=False, indent=2))

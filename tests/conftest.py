@@ -27,6 +27,14 @@ def broadcast_cli(
     )
 
 
+@pytest.fixture(autouse=True)
+def private_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test keeps renders and the speech cache in its own folder, never in the repo."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("BROADCAST_STATE_DIR", str(state))
+    return state
+
+
 @pytest.fixture(scope="session")
 def sample_scripts() -> list[Path]:
     return sorted(p for p in SCRIPTS.glob("*.md") if p.name != "README.md")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from broadcast.bulletin import load_bulletin
-from broadcast.render import RenderSettings, spoken_chunks
-from broadcast.tts import EngineError, GttsEngine, choose_engine
+from broadcast.render import spoken_paragraphs
+from broadcast.tts import EngineError, GttsEngine, RetryPolicy, engine_chain
+from broadcast.tts.speaker import chunk_paragraphs
 from broadcast.vietnamese import default_lexicon
 from tests.audio_tools import decode, integrated_lufs
 from tests.conftest import REPO, broadcast_cli
@@ -20,10 +22,10 @@ SHORT = "scripts/lich-phat-thanh-va-so-dien-thoai-can-nho.md"
 
 def test_engine_returns_googles_audio(fake_google: FakeGoogleTTS) -> None:
     engine = GttsEngine(tld=fake_google.tld)
-    speech = engine.synthesize("Kính thưa bà con nhân dân")
+    clip = engine.synthesize("Kính thưa bà con nhân dân")
     assert fake_google.texts == ["Kính thưa bà con nhân dân"]
-    assert speech.duration_seconds > 0.5
-    assert speech.dBFS > -40
+    assert clip.format == "mp3" and clip.retries == 0
+    assert clip.data == fake_google.audio_for("Kính thưa bà con nhân dân")
     assert engine.identity == f"gtts:vi:tld={fake_google.tld}:slow=false"
 
 
@@ -35,8 +37,8 @@ def test_render_with_gtts_sends_our_chunks_and_lands_on_target(
                            "--tld", fake_google.tld)
     assert result.returncode == 0, result.stderr
 
-    settings = RenderSettings(engine=GttsEngine(tld=fake_google.tld), lexicon=default_lexicon())
-    expected = [c for p in spoken_chunks(load_bulletin(REPO / SHORT), settings) for c in p]
+    spoken = spoken_paragraphs(load_bulletin(REPO / SHORT), default_lexicon())
+    expected = [c for p in chunk_paragraphs(spoken, 100) for c in p]
     assert sorted(fake_google.texts) == sorted(expected)
     assert all(len(text) <= 100 for text in fake_google.texts)
     assert integrated_lufs(decode(out)) == pytest.approx(-16.0, abs=1.0)
@@ -50,28 +52,62 @@ def test_google_failure_is_a_clear_error_and_leaves_no_file(
     fake_google.fail_next(503, count=100)
     out = tmp_path / "x.mp3"
     result = broadcast_cli("render", SHORT, "-o", str(out), "--engine", "gtts",
-                           "--tld", fake_google.tld)
+                           "--tld", fake_google.tld, "--retries", "2")
     assert result.returncode == 1
-    assert "Google TTS failed" in result.stderr
+    assert "Google TTS had a server error (503) 3 times over" in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()
 
 
-def test_engine_raises_engine_error_on_garbage(fake_google: FakeGoogleTTS) -> None:
+QUICK = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.05)
+
+
+def test_one_garbage_reply_is_retried(fake_google: FakeGoogleTTS) -> None:
     fake_google.garbage_next()
-    with pytest.raises(EngineError):
-        GttsEngine(tld=fake_google.tld).synthesize("Xin chào")
+    clip = GttsEngine(tld=fake_google.tld, retry=QUICK).synthesize("Xin chào")
+    assert clip.retries == 1
+    assert clip.data == fake_google.audio_for("Xin chào")
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        (lambda fake: fake.fail_next(429, count=9), "rate-limited us (429) 3 times over"),
+        (lambda fake: fake.fail_next(502, count=9), "had a server error (502) 3 times"),
+        (lambda fake: fake.garbage_next(count=9), "sent a reply that is not speech 3 times"),
+        (lambda fake: fake.garbage_next(count=9, html=True),
+         "sent a web page instead of speech 3 times"),
+        (lambda fake: fake.truncate_next(count=9), "sent audio that is cut short or broken"),
+        (lambda fake: fake.hang_next(count=9, seconds=5), "did not answer in time 3 times"),
+    ],
+)
+def test_each_fault_ends_in_a_plain_error(
+    fake_google: FakeGoogleTTS, fault: Callable[[FakeGoogleTTS], None], words: str
+) -> None:
+    fault(fake_google)
+    engine = GttsEngine(tld=fake_google.tld, retry=QUICK, timeout_s=0.5)
+    with pytest.raises(EngineError) as caught:
+        engine.synthesize("Xin chào bà con")
+    assert f"Google TTS {words}" in str(caught.value)
+    assert "use the espeak engine" in str(caught.value)
+
+
+def test_refusal_is_not_retried(fake_google: FakeGoogleTTS) -> None:
+    fake_google.fail_next(403, count=9)
+    with pytest.raises(EngineError, match=r"refused the request \(403\)"):
+        GttsEngine(tld=fake_google.tld, retry=QUICK).synthesize("Xin chào")
+    assert len(fake_google.requests) == 1
 
 
 def test_auto_uses_google_when_it_answers(fake_google: FakeGoogleTTS) -> None:
-    engine, note = choose_engine("auto", tld=fake_google.tld)
-    assert engine.name == "gtts" and note is None
+    engines, note = engine_chain(["auto"], google=GttsEngine(tld=fake_google.tld))
+    assert [e.name for e in engines] == ["gtts", "espeak"] and note is None
 
 
 def test_auto_falls_back_to_espeak_when_google_is_unreachable(tmp_path: Path) -> None:
     unreachable = "com@127.0.0.1:9"
-    engine, note = choose_engine("auto", tld=unreachable)
-    assert engine.name == "espeak"
+    engines, note = engine_chain(["auto"], google=GttsEngine(tld=unreachable))
+    assert [e.name for e in engines] == ["espeak"]
     assert note is not None and "espeak-ng" in note
 
     out = tmp_path / "offline.mp3"

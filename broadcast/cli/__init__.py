@@ -2,9 +2,10 @@
 
 from broadcast.cli.app import main
 from broadcast.cli.audio_commands import inspect, normalize, play_command, render
+from broadcast.cli.cache_commands import cache
 from broadcast.cli.daemon_commands import run
 
-for command in (render, play_command, normalize, inspect, run):
+for command in (render, play_command, normalize, inspect, cache, run):
     main.add_command(command)
 
 __all__ = ["main"]

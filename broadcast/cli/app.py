@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
 from broadcast import __version__
+from broadcast.audio import LoudnessTarget
 from broadcast.errors import BroadcastError
-from broadcast.tts import ENGINE_NAMES
+from broadcast.render import RenderSettings
+from broadcast.tts import (
+    ENGINE_NAMES,
+    ChunkCache,
+    EspeakEngine,
+    GttsEngine,
+    RetryPolicy,
+    SpeechProgress,
+    engine_chain,
+)
 from broadcast.vietnamese import Lexicon, default_lexicon, load_lexicon
 
 
@@ -21,20 +34,27 @@ class _Context:
     debug: bool = False
 
 
-class _ChunkProgress:
+class _SpeechProgressBar:
     """A progress bar on a terminal while chunks are spoken; nothing when not on a terminal."""
 
     def __init__(self, label: str) -> None:
         self.label = label
         self.bar: Any = None
+        self.shown = 0
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, progress: SpeechProgress) -> None:
         if not sys.stderr.isatty():
             return
         if self.bar is None:
-            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar = click.progressbar(
+                length=progress.total,
+                label=f"{self.label} ({progress.engine}, {progress.cache_hits} cached)",
+                file=sys.stderr,
+                show_pos=True,
+            )
             self.bar.__enter__()
-        self.bar.update(1)
+        self.bar.update(progress.done - self.shown)
+        self.shown = progress.done
 
     def close(self) -> None:
         if self.bar is not None:
@@ -42,12 +62,17 @@ class _ChunkProgress:
 
 
 @contextmanager
-def progress_bar(label: str) -> Iterator[_ChunkProgress]:
-    progress = _ChunkProgress(label)
+def progress_bar(label: str) -> Iterator[_SpeechProgressBar]:
+    progress = _SpeechProgressBar(label)
     try:
         yield progress
     finally:
         progress.close()
+
+
+def state_dir() -> Path:
+    """Where renders and the speech cache are kept: $BROADCAST_STATE_DIR or ./.broadcast."""
+    return Path(os.environ.get("BROADCAST_STATE_DIR", ".broadcast"))
 
 
 def lexicon_for(path: Path | None) -> Lexicon:
@@ -90,10 +115,61 @@ def main(ctx: click.Context, debug: bool) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-engine_option = click.option(
-    "--engine",
-    type=click.Choice(ENGINE_NAMES),
-    default="auto",
-    show_default=True,
-    help="Speech engine. auto: Google when reachable, else offline espeak-ng.",
-)
+@dataclass(frozen=True)
+class SpeechChoice:
+    """The speech options of a command line, turned into render settings on demand."""
+
+    engine: str
+    tld: str
+    slow: bool
+    voice: str
+    concurrency: int
+    retries: int
+    use_cache: bool
+    lexicon: Path | None
+
+    def settings(self, target: LoudnessTarget) -> RenderSettings:
+        google = GttsEngine(
+            tld=self.tld, slow=self.slow, concurrency=self.concurrency,
+            retry=RetryPolicy(attempts=self.retries + 1),
+        )
+        engines, note = engine_chain(
+            [self.engine], google=google, offline=EspeakEngine(voice=self.voice)
+        )
+        if note:
+            click.echo(f"Note: {note}", err=True)
+        return RenderSettings(
+            engines=engines,
+            lexicon=lexicon_for(self.lexicon),
+            target=target,
+            cache=ChunkCache(state_dir() / "tts-cache") if self.use_cache else None,
+        )
+
+
+def speech_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add the speech engine options to a command; it receives them as ``speech``."""
+
+    @click.option("--engine", type=click.Choice(ENGINE_NAMES), default="auto", show_default=True,
+                  help="Speech engine. auto: Google when reachable, else offline espeak-ng.")
+    @click.option("--tld", default="com", show_default=True,
+                  help="Google host suffix for gtts, e.g. com.vn.")
+    @click.option("--slow", is_flag=True, help="Slower reading (gtts).")
+    @click.option("--voice", default="vi", show_default=True,
+                  help="espeak-ng voice: vi, vi-vn-x-central or vi-vn-x-south.")
+    @click.option("--concurrency", type=click.IntRange(1, 16), default=4, show_default=True,
+                  help="Requests to Google at once (gtts).")
+    @click.option("--retries", type=click.IntRange(0, 20), default=9, show_default=True,
+                  help="Tries again after a rate limit, server error or timeout (gtts).")
+    @click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
+                  help="Reuse speech already made for the same words (kept in the state folder).")
+    @click.option("--lexicon", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+                  help="Extra lexicon file (default: ./lexicon.yaml if present).")
+    @functools.wraps(command)
+    def wrapper(
+        engine: str, tld: str, slow: bool, voice: str, concurrency: int, retries: int,
+        use_cache: bool, lexicon: Path | None, **kwargs: Any,
+    ) -> None:
+        choice = SpeechChoice(engine, tld, slow, voice, concurrency, retries, use_cache, lexicon)
+        command(speech=choice, **kwargs)
+
+    return wrapper

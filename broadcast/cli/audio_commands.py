@@ -12,11 +12,10 @@ import click
 
 from broadcast.audio import LoudnessTarget, OutputFormat, measure
 from broadcast.bulletin import load_bulletin
-from broadcast.cli.app import engine_option, lexicon_for, progress_bar
+from broadcast.cli.app import SpeechChoice, lexicon_for, progress_bar, speech_options
 from broadcast.errors import BroadcastError
 from broadcast.outputs.device import SoundDevice, find_sound_device, play
-from broadcast.render import RenderSettings, render_bulletin
-from broadcast.tts import choose_engine
+from broadcast.render import render_bulletin
 from broadcast.vietnamese import TextDecodingError, chunk_spoken, decode_text, to_spoken
 
 SCRIPT_SUFFIXES = (".md", ".txt")
@@ -26,59 +25,45 @@ SCRIPT_SUFFIXES = (".md", ".txt")
 @click.argument("script", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path, dir_okay=False),
               required=True, help="Audio file to write (.mp3, .wav or .flac).")
-@engine_option
-@click.option("--tld", default="com", show_default=True,
-              help="Google host suffix for gtts, e.g. com.vn.")
-@click.option("--slow", is_flag=True, help="Slower reading (gtts).")
-@click.option("--voice", default="vi", show_default=True,
-              help="espeak-ng voice: vi, vi-vn-x-central or vi-vn-x-south.")
+@speech_options
 @click.option("--target-lufs", type=float, default=-16.0, show_default=True,
               help="Integrated loudness target.")
-@click.option("--lexicon", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="Extra lexicon file (default: ./lexicon.yaml if present).")
-def render(
-    script: Path, out: Path, engine: str, tld: str, slow: bool, voice: str,
-    target_lufs: float, lexicon: Path | None,
-) -> None:
+def render(script: Path, out: Path, speech: SpeechChoice, target_lufs: float) -> None:
     """Render one approved script to a loudness-normalized audio file."""
     bulletin = load_bulletin(script)
-    speech_engine, note = choose_engine(engine, tld=tld, slow=slow, voice=voice)
-    if note:
-        click.echo(f"Note: {note}", err=True)
-    settings = RenderSettings(
-        engine=speech_engine,
-        lexicon=lexicon_for(lexicon),
-        target=LoudnessTarget(integrated_lufs=target_lufs),
-    )
-    with progress_bar(f"Speaking ({speech_engine.name})") as progress:
+    settings = speech.settings(LoudnessTarget(integrated_lufs=target_lufs))
+    with progress_bar("Speaking") as progress:
         result = render_bulletin(bulletin, out, settings, OutputFormat.for_path(out), progress)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     figures = result.figures
+    meta = result.metadata
     click.echo(
         f"Wrote {out}: {figures.duration_s:.1f} s, {figures.integrated_lufs:.1f} LUFS, "
-        f"true peak {figures.true_peak_dbtp:.1f} dBTP, engine {speech_engine.identity}"
+        f"true peak {figures.true_peak_dbtp:.1f} dBTP, engine {meta['engine']}, "
+        f"{meta['chunks']} chunks ({meta['cache_hits']} from cache), {meta['retries']} retries"
     )
 
 
 @click.command(name="play")
 @click.argument("source", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@engine_option
+@speech_options
 @click.option("--sink", help="PulseAudio sink or ALSA device (default: the system default).")
-def play_command(source: Path, engine: str, sink: str | None) -> None:
+def play_command(source: Path, speech: SpeechChoice, sink: str | None) -> None:
     """Play a script or an audio file on the sound device."""
     device = find_sound_device(sink)
-    if source.suffix.lower() in SCRIPT_SUFFIXES:
-        bulletin = load_bulletin(source)
-        speech_engine, note = choose_engine(engine)
-        if note:
-            click.echo(f"Note: {note}", err=True)
-        settings = RenderSettings(engine=speech_engine, lexicon=lexicon_for(None))
-        with tempfile.TemporaryDirectory(prefix="broadcast-play-") as tmp:
-            audio = Path(tmp) / "bulletin.wav"
-            with progress_bar(f"Speaking ({speech_engine.name})") as progress:
-                render_bulletin(bulletin, audio, settings, progress=progress)
-            _play_and_report(audio, device)
-    else:
+    if source.suffix.lower() not in SCRIPT_SUFFIXES:
         _play_and_report(source, device)
+        return
+    bulletin = load_bulletin(source)
+    settings = speech.settings(LoudnessTarget())
+    with tempfile.TemporaryDirectory(prefix="broadcast-play-") as tmp:
+        audio = Path(tmp) / "bulletin.wav"
+        with progress_bar("Speaking") as progress:
+            result = render_bulletin(bulletin, audio, settings, progress=progress)
+        for warning in result.warnings:
+            click.echo(f"Warning: {warning}", err=True)
+        _play_and_report(audio, device)
 
 
 def _play_and_report(audio: Path, device: SoundDevice) -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
-
-from pydub import AudioSegment
 
 from broadcast.errors import BroadcastError
 
@@ -13,16 +12,34 @@ class EngineError(BroadcastError):
     """An engine could not turn text into speech."""
 
 
+@dataclass(frozen=True)
+class SpeechClip:
+    """Encoded audio of one chunk, as the engine produced it (``format``: "mp3" or "wav")."""
+
+    data: bytes
+    format: str
+    retries: int = 0
+
+
 class SpeechEngine(Protocol):
     """Turns one chunk of spoken text into audio.
 
     ``identity`` names the engine, voice and every option that changes the sound (for example
-    ``espeak-ng:vi:rate=150:pitch=50``); render metadata records it and caches key on it.
-    ``max_chunk_chars`` is the longest piece of text the engine takes in one call.
+    ``espeak-ng:vi:rate=150:pitch=50``); render metadata records it and the chunk cache keys on
+    it. ``max_chunk_chars`` is the longest text the engine takes in one call; ``concurrency`` is
+    how many calls may run at once. ``synthesize`` is safe to call from several threads.
     """
 
-    name: str
-    identity: str
-    max_chunk_chars: int
+    @property
+    def name(self) -> str: ...
 
-    def synthesize(self, text: str) -> AudioSegment: ...
+    @property
+    def identity(self) -> str: ...
+
+    @property
+    def max_chunk_chars(self) -> int: ...
+
+    @property
+    def concurrency(self) -> int: ...
+
+    def synthesize(self, text: str) -> SpeechClip: ...

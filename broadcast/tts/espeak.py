@@ -8,9 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydub import AudioSegment
-
-from broadcast.tts.base import EngineError
+from broadcast.tts.base import EngineError, SpeechClip
 
 VOICES = ("vi", "vi-vn-x-central", "vi-vn-x-south")
 
@@ -24,6 +22,7 @@ class EspeakEngine:
     pitch: int = 50
     name: str = "espeak"
     max_chunk_chars: int = 400
+    concurrency: int = 2
 
     def __post_init__(self) -> None:
         if self.voice not in VOICES:
@@ -35,21 +34,26 @@ class EspeakEngine:
     def identity(self) -> str:
         return f"espeak-ng:{self.voice}:rate={self.rate}:pitch={self.pitch}"
 
-    def synthesize(self, text: str) -> AudioSegment:
+    def synthesize(self, text: str) -> SpeechClip:
         binary = shutil.which("espeak-ng")
         if binary is None:
-            raise EngineError("espeak-ng is not installed. Run 'make run' once to install it.")
+            raise EngineError(
+                "espeak-ng is not installed. Run 'make run' once, or: apt-get install espeak-ng."
+            )
         with tempfile.TemporaryDirectory(prefix="broadcast-espeak-") as tmp:
             wav = Path(tmp) / "speech.wav"
-            result = subprocess.run(
-                [binary, "-v", self.voice, "-s", str(self.rate), "-p", str(self.pitch),
-                 "-w", str(wav)],
-                input=text.encode("utf-8"),
-                capture_output=True,
-                timeout=120,
-                check=False,
-            )
-            if result.returncode != 0 or not wav.exists():
+            try:
+                result = subprocess.run(
+                    [binary, "-v", self.voice, "-s", str(self.rate), "-p", str(self.pitch),
+                     "-w", str(wav)],
+                    input=text.encode("utf-8"),
+                    capture_output=True,
+                    timeout=120,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise EngineError("espeak-ng did not finish within 120 s.") from None
+            if result.returncode != 0 or not wav.exists() or wav.stat().st_size <= 44:
                 message = result.stderr.decode("utf-8", "replace").strip()
                 raise EngineError(f"espeak-ng failed: {message or 'no audio produced'}.")
-            return AudioSegment.from_wav(wav)
+            return SpeechClip(wav.read_bytes(), "wav")

@@ -1,17 +1,26 @@
-"""Google Translate's text-to-speech through the gTTS library (needs the internet)."""
+"""Google Translate's text-to-speech through the gTTS library (needs the internet).
+
+gTTS itself sends one request at a time with no retry, so this engine adds what a broadcast
+needs: a timeout on every request, retries with exponential backoff and jitter on rate limits
+(429), server errors (5xx), timeouts and dropped connections, and a plain error after the last
+try. Each call speaks one chunk that our own chunker cut (at most 100 characters), so gTTS never
+re-cuts the text; the engine is called from several threads at once for speed.
+"""
 
 from __future__ import annotations
 
 import io
+import random
 import socket
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import requests
 from gtts import gTTS, gTTSError
-from pydub import AudioSegment
-from pydub.exceptions import CouldntDecodeError
 
-from broadcast.tts.base import EngineError
+from broadcast.tts.base import EngineError, SpeechClip
+from broadcast.tts.mp3 import inspect_mp3
 
 GTTS_MAX_CHARS = 100
 """gTTS sends at most this many characters per request."""
@@ -22,12 +31,59 @@ def google_base_url(tld: str) -> str:
 
 
 @dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try before giving up on a chunk."""
+
+    attempts: int = 10
+    base_delay_s: float = 0.5
+    max_delay_s: float = 8.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait before try number ``attempt + 1`` (full jitter on an exponential)."""
+        ceiling = min(self.max_delay_s, self.base_delay_s * (2**attempt))
+        return ceiling * (0.5 + rng.random() / 2)
+
+
+class _Retryable(Exception):
+    """A failure worth another try; ``reason`` is how the final error describes it."""
+
+    def __init__(self, reason: str, wait_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.wait_s = wait_s
+
+
+def _classify(exc: gTTSError) -> _Retryable | EngineError:
+    response = getattr(exc, "rsp", None)
+    if response is None:
+        cause = exc.__context__
+        if isinstance(cause, requests.Timeout):
+            return _Retryable("did not answer in time")
+        return _Retryable("could not be reached")
+    status = response.status_code
+    if status == 429:
+        retry_after = response.headers.get("Retry-After", "")
+        wait = float(retry_after) if retry_after.isdigit() else None
+        return _Retryable("rate-limited us (429)", wait)
+    if status >= 500:
+        return _Retryable(f"had a server error ({status})")
+    if status == 200:
+        return _Retryable("sent a reply that is not speech")
+    return EngineError(
+        f"Google TTS refused the request ({status}). Check the 'tld' setting, or use the "
+        "espeak engine."
+    )
+
+
+@dataclass(frozen=True)
 class GttsEngine:
     """Speech from Google. ``tld`` picks Google's host suffix (``com``, ``com.vn``)."""
 
     tld: str = "com"
     slow: bool = False
     timeout_s: float = 15.0
+    concurrency: int = 4
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     name: str = "gtts"
     max_chunk_chars: int = GTTS_MAX_CHARS
 
@@ -43,13 +99,14 @@ class GttsEngine:
         try:
             with socket.create_connection((parts.hostname, parts.port or 443), timeout=timeout_s):
                 return True
-        except OSError:
+        except (OSError, ValueError):
             return False
 
-    def synthesize(self, text: str) -> AudioSegment:
+    def _request(self, text: str) -> bytes:
+        """One request. Raises _Retryable or EngineError; returns MP3 bytes that decode."""
         buffer = io.BytesIO()
         try:
-            speech = gTTS(
+            gTTS(
                 text,
                 lang="vi",
                 tld=self.tld,
@@ -58,13 +115,35 @@ class GttsEngine:
                 pre_processor_funcs=[],
                 tokenizer_func=lambda whole: [whole],
                 timeout=self.timeout_s,
-            )
-            speech.write_to_fp(buffer)
+            ).write_to_fp(buffer)
         except gTTSError as exc:
-            raise EngineError(f"Google TTS failed: {exc}") from None
+            raise _classify(exc) from None
         except AssertionError:
             raise EngineError("Google TTS got no text to read.") from None
+        data = buffer.getvalue()
+        if not data:
+            raise _Retryable("sent a web page instead of speech")
         try:
-            return AudioSegment.from_file(io.BytesIO(buffer.getvalue()), format="mp3")
-        except CouldntDecodeError:
-            raise EngineError("Google TTS sent audio that cannot be decoded.") from None
+            inspect_mp3(data)
+        except ValueError:
+            raise _Retryable("sent audio that is cut short or broken") from None
+        return data
+
+    def synthesize(self, text: str) -> SpeechClip:
+        rng = random.Random()
+        started = time.monotonic()
+        last: _Retryable | None = None
+        for attempt in range(self.retry.attempts):
+            try:
+                return SpeechClip(self._request(text), "mp3", retries=attempt)
+            except _Retryable as exc:
+                last = exc
+                if attempt + 1 < self.retry.attempts:
+                    wait = exc.wait_s if exc.wait_s is not None else self.retry.delay(attempt, rng)
+                    time.sleep(min(wait, self.retry.max_delay_s))
+        assert last is not None
+        elapsed = time.monotonic() - started
+        raise EngineError(
+            f"Google TTS {last.reason} {self.retry.attempts} times over {elapsed:.0f} s. "
+            "Check the internet connection, or use the espeak engine."
+        )

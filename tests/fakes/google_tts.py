@@ -22,6 +22,7 @@ import ipaddress
 import json
 import logging
 import os
+import random
 import socket
 import socketserver
 import ssl
@@ -290,6 +291,7 @@ class FakeGoogleTTS:
         self._requests: list[SpeechRequest] = []
         self._faults: deque[_Fault | None] = deque()
         self._latency = 0.0
+        self._random_failure: tuple[int, float, random.Random] | None = None
         self._in_flight = 0
         self._max_concurrent = 0
         self._running: _Running | None = None
@@ -379,6 +381,19 @@ class FakeGoogleTTS:
             raise ValueError(f"{status} is not an HTTP error status")
         self._queue(_Status(status), count)
 
+    def fail_randomly(self, status: int, fraction: float, seed: int = 0) -> None:
+        """Answer about ``fraction`` of requests (those with no queued fault) with ``status``.
+
+        The choice comes from a random generator seeded with ``seed``, so a run repeats.
+        ``fraction`` 0 turns it off.
+        """
+        if not 400 <= status <= 599:
+            raise ValueError(f"{status} is not an HTTP error status")
+        if not 0 <= fraction <= 1:
+            raise ValueError("fraction must be in [0, 1]")
+        with self._lock:
+            self._random_failure = (status, fraction, random.Random(seed)) if fraction else None
+
     def hang_next(self, count: int = 1, seconds: float = 30.0) -> None:
         """Let the next ``count`` requests stall unanswered, then drop the connection.
 
@@ -414,6 +429,7 @@ class FakeGoogleTTS:
             self._requests.clear()
             self._faults.clear()
             self._latency = 0.0
+            self._random_failure = None
             self._max_concurrent = self._in_flight
 
     def audio_for(self, text: str) -> bytes:
@@ -454,6 +470,10 @@ class FakeGoogleTTS:
 
         with self._lock:
             fault = self._faults.popleft() if self._faults else None
+            if fault is None and self._random_failure is not None:
+                status, fraction, rng = self._random_failure
+                if rng.random() < fraction:
+                    fault = _Status(status)
             latency = self._latency
             label = None if fault is None else _label(fault)
             self._requests.append(SpeechRequest(text, lang, slow, label))

@@ -1,0 +1,144 @@
+"""A content-addressed cache of synthesized chunks.
+
+A chunk's audio is kept under the hash of the engine's identity and the exact spoken text, so
+re-rendering a bulletin after editing one sentence synthesizes only the chunks that changed.
+Entries are written to a temporary file and renamed into place: two processes rendering at once
+never see or leave a half-written entry. Eviction removes the least recently used entries past a
+size bound and any entry older than an age bound.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from broadcast.errors import BroadcastError
+from broadcast.tts.base import SpeechClip
+
+_FORMATS = ("mp3", "wav")
+
+
+class CacheError(BroadcastError):
+    """The cache folder cannot be written."""
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    entries: int
+    bytes: int
+    oldest_s: float | None
+    """Age in seconds of the least recently used entry."""
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    removed: int
+    freed_bytes: int
+    kept: CacheStats
+
+
+@dataclass(frozen=True)
+class ChunkCache:
+    """Chunks kept under ``root``; see the module docstring."""
+
+    root: Path
+
+    @staticmethod
+    def key(identity: str, text: str) -> str:
+        return hashlib.sha256(f"{identity}\x00{text}".encode()).hexdigest()
+
+    def _path(self, key: str, fmt: str) -> Path:
+        return self.root / key[:2] / f"{key}.{fmt}"
+
+    def get(self, identity: str, text: str) -> SpeechClip | None:
+        key = self.key(identity, text)
+        for fmt in _FORMATS:
+            path = self._path(key, fmt)
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            except OSError:
+                return None
+            if not data:
+                return None
+            with contextlib.suppress(OSError):
+                os.utime(path)  # marks the entry as recently used for eviction
+            return SpeechClip(data, fmt)
+        return None
+
+    def put(self, identity: str, text: str, clip: SpeechClip) -> None:
+        path = self._path(self.key(identity, text), clip.format)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".part", dir=path.parent)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(clip.data)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise CacheError(
+                    f"no space left in the speech cache folder {self.root}. Free some disk "
+                    "space, or run 'broadcast cache --prune' to make the cache smaller."
+                ) from None
+            raise CacheError(
+                f"cannot write to the speech cache folder {self.root}: {exc.strerror}. "
+                "Check that the folder exists and is writable."
+            ) from None
+
+    def _entries(self) -> list[tuple[float, int, Path]]:
+        found: list[tuple[float, int, Path]] = []
+        if not self.root.is_dir():
+            return found
+        for folder in self.root.iterdir():
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if path.suffix.lstrip(".") not in _FORMATS:
+                    continue
+                try:
+                    info = path.stat()
+                except FileNotFoundError:
+                    continue
+                found.append((info.st_mtime, info.st_size, path))
+        return found
+
+    def stats(self) -> CacheStats:
+        entries = self._entries()
+        now = time.time()
+        oldest = min((mtime for mtime, _, _ in entries), default=None)
+        return CacheStats(
+            entries=len(entries),
+            bytes=sum(size for _, size, _ in entries),
+            oldest_s=None if oldest is None else max(0.0, now - oldest),
+        )
+
+    def prune(self, max_bytes: int | None = None, max_age_s: float | None = None) -> PruneResult:
+        """Drop entries older than ``max_age_s``, then the least recently used past a size."""
+        entries = sorted(self._entries())
+        now = time.time()
+        removed = freed = 0
+        total = sum(size for _, size, _ in entries)
+        for mtime, size, path in entries:
+            too_old = max_age_s is not None and now - mtime > max_age_s
+            too_big = max_bytes is not None and total > max_bytes
+            if not (too_old or too_big):
+                continue
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            removed += 1
+            freed += size
+            total -= size
+        return PruneResult(removed, freed, self.stats())

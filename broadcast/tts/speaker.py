@@ -1,0 +1,136 @@
+"""Speaking a whole bulletin: chunking, the chunk cache, parallel requests and the fallback chain.
+
+The engines are tried in order for the whole bulletin, so one bulletin is never a mix of voices:
+when an engine fails, the next one speaks it all and the result says why it fell back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from broadcast.tts.base import EngineError, SpeechClip, SpeechEngine
+from broadcast.tts.cache import CacheError, ChunkCache
+from broadcast.vietnamese import chunk_spoken
+
+log = logging.getLogger("broadcast.tts")
+
+
+@dataclass(frozen=True)
+class SpeechProgress:
+    """How far a bulletin's speech has come, for a progress display."""
+
+    done: int
+    total: int
+    engine: str
+    cache_hits: int
+
+
+ProgressCallback = Callable[[SpeechProgress], None]
+
+
+@dataclass(frozen=True)
+class Speech:
+    """A bulletin spoken: per paragraph, the clips of its chunks in order."""
+
+    paragraphs: list[list[SpeechClip]]
+    engine: str
+    """Identity of the engine that produced the audio."""
+    chunks: int
+    cache_hits: int
+    retries: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def chunk_paragraphs(paragraphs: Sequence[str], max_chars: int) -> list[list[str]]:
+    """Each spoken paragraph cut into pieces the engine takes (empty paragraphs dropped)."""
+    chunked = [chunk_spoken(" ".join(p.split()), max_chars) for p in paragraphs]
+    return [chunks for chunks in chunked if chunks]
+
+
+def _speak_with(
+    engine: SpeechEngine,
+    paragraphs: Sequence[str],
+    cache: ChunkCache | None,
+    progress: ProgressCallback | None,
+) -> Speech:
+    chunked = chunk_paragraphs(paragraphs, engine.max_chunk_chars)
+    flat = [chunk for chunks in chunked for chunk in chunks]
+    clips: dict[str, SpeechClip] = {}
+    if cache is not None:
+        for text in flat:
+            kept = cache.get(engine.identity, text)
+            if kept is not None:
+                clips[text] = kept
+    hits = sum(1 for text in flat if text in clips)
+    missing = list(dict.fromkeys(text for text in flat if text not in clips))
+    done = len(flat) - sum(1 for text in flat if text not in clips)
+
+    def report() -> None:
+        if progress is not None:
+            progress(SpeechProgress(done, len(flat), engine.name, hits))
+
+    report()
+    retries = 0
+    if missing:
+        pool = ThreadPoolExecutor(max_workers=max(1, engine.concurrency))
+        futures: dict[Future[SpeechClip], str] = {
+            pool.submit(engine.synthesize, text): text for text in missing
+        }
+        pending = set(futures)
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in finished:
+                    clip = future.result()
+                    text = futures[future]
+                    clips[text] = clip
+                    retries += clip.retries
+                    if cache is not None:
+                        cache.put(engine.identity, text, clip)
+                    done += flat.count(text)
+                    report()
+        finally:
+            # On failure, do not wait for requests still retrying: the next engine takes over.
+            pool.shutdown(wait=not pending, cancel_futures=True)
+    return Speech(
+        paragraphs=[[clips[text] for text in chunks] for chunks in chunked],
+        engine=engine.identity,
+        chunks=len(flat),
+        cache_hits=hits,
+        retries=retries,
+    )
+
+
+def speak(
+    paragraphs: Sequence[str],
+    engines: Sequence[SpeechEngine],
+    cache: ChunkCache | None = None,
+    progress: ProgressCallback | None = None,
+) -> Speech:
+    """Speak spoken-form paragraphs with the first engine in ``engines`` that succeeds."""
+    if not engines:
+        raise EngineError("no speech engine is set. Add one under 'tts' in schedule.yaml.")
+    failures: list[str] = []
+    for index, engine in enumerate(engines):
+        try:
+            speech = _speak_with(engine, paragraphs, cache, progress)
+        except CacheError:
+            raise
+        except EngineError as exc:
+            failures.append(f"{engine.name}: {exc.message}")
+            if index + 1 < len(engines):
+                note = f"{engine.name} failed ({exc.message}); using {engines[index + 1].name}"
+                log.warning(note)
+            continue
+        if failures:
+            return Speech(
+                speech.paragraphs, speech.engine, speech.chunks, speech.cache_hits,
+                speech.retries, [f"fell back to {engine.name}: " + "; ".join(failures)],
+            )
+        return speech
+    if len(failures) == 1:
+        raise EngineError(failures[0].split(": ", 1)[1])
+    raise EngineError("no engine could speak this bulletin. " + " | ".join(failures))
