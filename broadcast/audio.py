@@ -9,14 +9,20 @@ or resample to 192 kHz behind our back.
 
 from __future__ import annotations
 
+import audioop
+import functools
+import itertools
 import math
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from pydub import AudioSegment
 
 from broadcast.errors import BroadcastError
 from broadcast.fileio import atomic_path
@@ -29,8 +35,17 @@ _LIMITER_MARGIN_DB = 1.0
 for the MP3 encoder's overshoot."""
 
 
-_MAX_GAIN_STEPS = 4
-_GAIN_TOLERANCE_LU = 0.2
+_GAIN_TOLERANCE_LU = 0.3
+"""An encoded file further than this from its target is encoded once more, corrected."""
+
+_TRIAL_OFFSETS_DB = (-1.0, 0.0, 1.0, 2.0, 3.0)
+"""Trial gains around the expected one: the limiter only ever takes loudness away."""
+
+_COMPRESSION_LOSS_DB = 5.0
+"""About how much the compressor lowers speech brought to its reference level."""
+
+_RMS_TO_LUFS_DB = 0.9
+"""Gated RMS of high-passed speech reads about this much above its integrated loudness."""
 
 
 class AudioError(BroadcastError):
@@ -137,10 +152,18 @@ _SUMMARY_RE = {
 }
 
 
-def _parse_ebur128(stderr: str) -> tuple[float, float, float]:
-    summary = stderr[stderr.rfind("Summary:") :]
-    values: dict[str, float] = {}
+_SUMMARY_BLOCK_RE = re.compile(
+    r"\[Parsed_ebur128_(\d+) @ [^\]]+\] Summary:(.*?)(?=\[Parsed_|\Z)", re.DOTALL
+)
+
+
+def _parse_ebur128(stderr: str, peak: bool = True) -> tuple[float, float, float]:
+    """Integrated loudness, true peak (-inf unless ``peak``) and range from ebur128's summary."""
+    summary = stderr[stderr.rfind("Summary:") :] if "Summary:" in stderr else stderr
+    values: dict[str, float] = {"tp": -math.inf}
     for key, pattern in _SUMMARY_RE.items():
+        if key == "tp" and not peak:
+            continue
         match = pattern.search(summary)
         if match is None:
             raise AudioError("the loudness meter gave no reading for this audio.")
@@ -190,55 +213,143 @@ def measure(path: Path) -> AudioFigures:
     )
 
 
+def estimate_loudness(segment: AudioSegment) -> float:
+    """A quick estimate of integrated loudness (LUFS) from gated RMS of 400 ms blocks.
+
+    Good to about a decibel for speech; used only to set the compressor's working level, so the
+    exact meter need not run an extra pass over the audio.
+    """
+    mono = segment.set_channels(1).set_sample_width(2)
+    raw = mono.raw_data
+    block = int(0.4 * mono.frame_rate) * 2
+    levels: list[float] = []
+    for start in range(0, len(raw) - block + 1, block):
+        rms = audioop.rms(raw[start : start + block], 2)
+        if rms:
+            levels.append(20 * math.log10(rms / 32768))
+    audible = [level for level in levels if level > SILENCE_LUFS]
+    if not audible:
+        return SILENCE_LUFS
+    mean = 10 * math.log10(sum(10 ** (level / 10) for level in audible) / len(audible))
+    loud = [level for level in audible if level > mean - 10]
+    gated = 10 * math.log10(sum(10 ** (level / 10) for level in loud) / len(loud))
+    return gated - _RMS_TO_LUFS_DB
+
+
+@functools.lru_cache(maxsize=8)
+def codec_drift_db(fmt: OutputFormat) -> float:
+    """How much quieter audio measures after encoding in ``fmt`` (LAME CBR loses about 0.4 dB).
+
+    Found once per format by encoding a few seconds of pink noise and measuring both sides.
+    """
+    if fmt.codec != "mp3":
+        return 0.0
+    with tempfile.TemporaryDirectory(prefix="broadcast-drift-") as tmp:
+        encoded = Path(tmp) / "noise.mp3"
+        noise = f"anoisesrc=d=6:c=pink:a=0.2:r={fmt.sample_rate}:seed=1"
+        _run_ffmpeg(["-f", "lavfi", "-i", noise, *fmt.ffmpeg_args(), str(encoded)],
+                    "calibrate the encoder")
+        before = _meter_lavfi(noise)
+        after, _, _ = _meter(encoded, [])
+    return before - after
+
+
+def _meter_lavfi(source: str) -> float:
+    stderr = _run_ffmpeg(
+        ["-f", "lavfi", "-i", source, "-af", "ebur128=framelog=verbose", "-f", "null", "-"],
+        "measure audio",
+    )
+    return _parse_ebur128(stderr, peak=False)[0]
+
+
+def _trial_meters(
+    source: Path, pre: Sequence[str], post: Sequence[str], gains: Sequence[float]
+) -> tuple[float, list[float]]:
+    """Loudness after ``pre``, and after ``pre``, each gain and ``post``, in one ffmpeg run."""
+    branches = len(gains) + 1
+    graph = [f"[0:a]{','.join([*pre, 'anull'])},asplit={branches}" + "".join(
+        f"[s{i}]" for i in range(branches))]
+    graph.append("[s0]ebur128=framelog=verbose,anullsink")
+    for index, gain in enumerate(gains, start=1):
+        graph.append(
+            f"[s{index}]{','.join([f'volume={gain:.2f}dB', *post])},"
+            "ebur128=framelog=verbose,anullsink"
+        )
+    stderr = _run_ffmpeg(
+        ["-i", str(source), "-filter_complex", ";".join(graph), "-f", "null", "-"],
+        "measure audio",
+    )
+    # ffmpeg may set the graph up twice and print an empty summary for the first set-up; the
+    # last summary of each meter is the real one.
+    summaries = {
+        int(match.group(1)): match.group(2) for match in _SUMMARY_BLOCK_RE.finditer(stderr)
+    }
+    readings = [_parse_ebur128(summaries[key], peak=False)[0] for key in sorted(summaries)]
+    if len(readings) != branches:
+        raise AudioError("the loudness meter gave no reading for this audio.")
+    return readings[0], readings[1:]
+
+
+def _gain_for(target: float, gains: Sequence[float], readings: Sequence[float]) -> float:
+    """The gain whose reading would be ``target``, interpolated between the trials around it."""
+    pairs = sorted(zip(readings, gains, strict=True))
+    for (low_reading, low_gain), (high_reading, high_gain) in itertools.pairwise(pairs):
+        if low_reading <= target <= high_reading and high_reading > low_reading:
+            share = (target - low_reading) / (high_reading - low_reading)
+            return low_gain + share * (high_gain - low_gain)
+    nearest_reading, nearest_gain = min(pairs, key=lambda pair: abs(pair[0] - target))
+    return nearest_gain + (target - nearest_reading)
+
+
 def master(
     source: Path,
     out: Path,
     target: LoudnessTarget,
     fmt: OutputFormat,
     processing: SpeechProcessing | None = None,
+    level_hint: float | None = None,
 ) -> AudioFigures:
     """Process ``source`` and write it to ``out`` at the target loudness; return its figures.
 
     ``processing`` None means the source is not speech (a chime, a recorded item): only gain and
-    peak limiting are applied.
+    peak limiting are applied. ``level_hint`` is an estimate of the source's loudness (see
+    :func:`estimate_loudness`) that saves a measuring pass.
     """
     pre = processing.filters() if processing is not None else []
-    integrated, _, _ = _meter(source, pre)
-    if integrated <= SILENCE_LUFS:
+    if level_hint is None:
+        level_hint, _, _ = _meter(source, pre)
+    if level_hint <= SILENCE_LUFS:
         raise AudioError(f"'{source.name}' is silent: there is nothing to make louder.")
+    expected = level_hint
     if processing is not None and processing.compress:
-        pre += processing.dynamics(processing.reference_lufs - integrated)
-        integrated, _, _ = _meter(source, pre)
+        pre += processing.dynamics(processing.reference_lufs - level_hint)
+        expected = processing.reference_lufs - _COMPRESSION_LOSS_DB
+    pre.append(f"aresample={fmt.sample_rate}")
     limit_db = target.true_peak_dbtp - _LIMITER_MARGIN_DB
+    limiter = [f"alimiter=limit={limit_db:.2f}dB:level=false:attack=3:release=80:latency=true"]
 
-    def chain(gain_db: float) -> list[str]:
-        return [
-            *pre,
-            f"aresample={fmt.sample_rate}",
-            f"volume={gain_db:.2f}dB",
-            f"alimiter=limit={limit_db:.2f}dB:level=false:attack=3:release=80:latency=true",
-        ]
+    # One pass measures the processed speech and several trial gains through the limiter (which
+    # takes a little loudness away, more the harder it works); the gain that hits the target is
+    # interpolated between the trials around it.
+    center = target.integrated_lufs - expected
+    trials = [center + offset for offset in _TRIAL_OFFSETS_DB]
+    measured, readings = _trial_meters(source, pre, limiter, trials)
+    if measured <= SILENCE_LUFS:
+        raise AudioError(f"'{source.name}' is silent: there is nothing to make louder.")
+    if not min(readings) <= target.integrated_lufs <= max(readings):
+        trials = [target.integrated_lufs - measured + offset for offset in _TRIAL_OFFSETS_DB]
+        _, readings = _trial_meters(source, pre, limiter, trials)
+    gain = _gain_for(target.integrated_lufs, trials, readings) + codec_drift_db(fmt)
 
-    # The limiter takes a little loudness away, more the harder it works: measure and correct
-    # until the result sits within a fifth of an LU of the target.
-    gain = target.integrated_lufs - integrated
-    for _ in range(_MAX_GAIN_STEPS):
-        limited, _, _ = _meter(source, chain(gain))
-        error = target.integrated_lufs - limited
-        gain += error
-        if abs(error) <= _GAIN_TOLERANCE_LU:
-            break
     def encode(gain_db: float) -> AudioFigures:
+        chain = [*pre, f"volume={gain_db:.2f}dB", *limiter]
         with atomic_path(out) as tmp:
             _run_ffmpeg(
-                ["-y", "-i", str(source), "-af", ",".join(chain(gain_db)), *fmt.ffmpeg_args(),
-                 str(tmp)],
+                ["-y", "-i", str(source), "-af", ",".join(chain), *fmt.ffmpeg_args(), str(tmp)],
                 "process and encode audio",
             )
         return measure(out)
 
-    # Lossy encoding can shift loudness a little more (MP3 drops the top octave): check the
-    # encoded file itself and, if it drifted, encode once more with the difference corrected.
     figures = encode(gain)
     drift = target.integrated_lufs - figures.integrated_lufs
     if abs(drift) > _GAIN_TOLERANCE_LU:
