@@ -13,7 +13,6 @@ import io
 import json
 import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,15 +27,15 @@ from broadcast.audio import (
     concatenate,
     estimate_loudness,
     master,
+    run_ffmpeg,
 )
-from broadcast.bulletin import Bulletin, require_approved
+from broadcast.bulletin import Bulletin, BulletinError, require_approved
+from broadcast.errors import Location
 from broadcast.fileio import write_text_atomic
 from broadcast.tts import ChunkCache, SpeechClip, SpeechEngine, speak
+from broadcast.tts.mp3 import inspect_mp3
 from broadcast.tts.speaker import ProgressCallback
 from broadcast.vietnamese import Lexicon, to_spoken
-
-_WORK_RATE = 48000
-"""Sample rate speech is assembled at before mastering."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,11 @@ class Pauses:
     between_chunks_s: float = 0.2
     between_paragraphs_s: float = 0.7
     between_items_s: float = 1.2
+    lead_in_s: float = 0.5
+    """Silence before the first sound, while amplifiers come up."""
+    after_opening_s: float = 0.8
+    before_closing_s: float = 0.8
+    lead_out_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -90,8 +94,8 @@ class RenderedAudio:
         """What the operator should know about how this was made (e.g. an engine fell back)."""
         own = self.metadata.get("warnings")
         found = [str(w) for w in own] if isinstance(own, list) else []
-        items = self.metadata.get("items")
-        for item in items if isinstance(items, list) else []:
+        parts = self.metadata.get("parts")
+        for item in parts if isinstance(parts, list) else []:
             theirs = item.get("warnings") if isinstance(item, dict) else None
             if isinstance(theirs, list):
                 found.extend(str(w) for w in theirs)
@@ -107,8 +111,39 @@ def spoken_paragraphs(bulletin: Bulletin, lexicon: Lexicon | None) -> list[str]:
     return [to_spoken(paragraph, lexicon) for paragraph in bulletin.paragraphs]
 
 
-def _decode(clip: SpeechClip) -> AudioSegment:
-    return AudioSegment.from_file(io.BytesIO(clip.data), format=clip.format)
+_DECODE_BATCH = 64
+"""Clips decoded by one ffmpeg process (one input and one output file each)."""
+
+
+def decode_clips(clips: Sequence[SpeechClip]) -> list[AudioSegment]:
+    """Decode speech clips to 16-bit mono segments, in order.
+
+    WAV is read directly. MP3 clips (Google's, a hundred or more per bulletin) are decoded by a
+    few ffmpeg processes, each taking many clips, instead of one process per clip.
+    """
+    decoded: list[AudioSegment | None] = [
+        AudioSegment.from_wav(io.BytesIO(clip.data)) if clip.format == "wav" else None
+        for clip in clips
+    ]
+    pending = [index for index, segment in enumerate(decoded) if segment is None]
+    rate = max((inspect_mp3(clips[i].data).sample_rate for i in pending), default=0)
+    with tempfile.TemporaryDirectory(prefix="broadcast-decode-") as tmp:
+        folder = Path(tmp)
+        for start in range(0, len(pending), _DECODE_BATCH):
+            batch = pending[start : start + _DECODE_BATCH]
+            args: list[str] = []
+            for index in batch:
+                source = folder / f"{index}.{clips[index].format}"
+                source.write_bytes(clips[index].data)
+                args += ["-i", str(source)]
+            for position, index in enumerate(batch):
+                args += ["-map", f"{position}:a", "-ac", "1", "-ar", str(rate),
+                         "-f", "s16le", str(folder / f"{index}.raw")]
+            run_ffmpeg(["-y", *args], "decode the speech")
+            for index in batch:
+                raw = (folder / f"{index}.raw").read_bytes()
+                decoded[index] = AudioSegment(raw, sample_width=2, frame_rate=rate, channels=1)
+    return [segment for segment in decoded if segment is not None]
 
 
 def render_bulletin(
@@ -125,11 +160,19 @@ def render_bulletin(
         spoken_paragraphs(bulletin, settings.lexicon), settings.engines, settings.cache, progress
     )
     clips = [clip for paragraph in speech.paragraphs for clip in paragraph]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        decoded = iter(list(pool.map(_decode, clips)))
+    if not clips:
+        raise BulletinError(
+            "this script has nothing to read aloud. Write the bulletin's words below its header.",
+            Location(bulletin.path),
+        )
+    segments = decode_clips(clips)
+    # Speech is joined at the engine's own rate (all chunks of a bulletin come from one engine);
+    # ffmpeg resamples once, well, when mastering.
+    rate = segments[0].frame_rate
+    decoded = iter(segments)
     pieces: list[AudioSegment] = []
-    chunk_gap = _silence(settings.pauses.between_chunks_s)
-    paragraph_gap = _silence(settings.pauses.between_paragraphs_s)
+    chunk_gap = _silence(settings.pauses.between_chunks_s, rate)
+    paragraph_gap = _silence(settings.pauses.between_paragraphs_s, rate)
     for number, paragraph in enumerate(speech.paragraphs):
         if number:
             pieces.append(paragraph_gap)
@@ -137,7 +180,7 @@ def render_bulletin(
             if index:
                 pieces.append(chunk_gap)
             pieces.append(next(decoded))
-    joined = join_segments(pieces)
+    joined = join_segments(pieces, rate)
     with tempfile.TemporaryDirectory(prefix="broadcast-render-") as tmp:
         raw = Path(tmp) / "speech.wav"
         joined.export(raw, format="wav")
@@ -185,25 +228,46 @@ def render_program(
     pauses: Pauses,
     fmt: OutputFormat | None = None,
     program: str = "",
+    opening: RenderedAudio | None = None,
+    closing: RenderedAudio | None = None,
 ) -> RenderedAudio:
-    """Join already-mastered items, with pauses between them, into one program file.
+    """Join already-mastered items into one program file: opening, items, closing, pauses.
 
-    A float among ``items`` is a silence of that many seconds, aired as an item of its own.
+    A float among ``items`` is a silence of that many seconds, aired as an item of its own. The
+    sidecar lists every part with where it starts in the file.
     """
     fmt = fmt or OutputFormat.for_path(out)
-    parts: list[Path | float] = []
+    layout: list[tuple[str, RenderedAudio | float]] = [("lead-in", pauses.lead_in_s)]
+    if opening is not None:
+        layout += [("opening", opening), ("pause", pauses.after_opening_s)]
     for index, item in enumerate(items):
         if index:
-            parts.append(pauses.between_items_s)
-        parts.append(item if isinstance(item, float) else item.path)
+            layout.append(("pause", pauses.between_items_s))
+        layout.append(("item", item))
+    if closing is not None:
+        layout += [("pause", pauses.before_closing_s), ("closing", closing)]
+    layout.append(("lead-out", pauses.lead_out_s))
+
+    parts: list[Path | float] = []
+    described: list[dict[str, object]] = []
+    position = 0.0
+    for role, part in layout:
+        if isinstance(part, float):
+            parts.append(part)
+            if role == "item":
+                described.append({"role": role, "kind": "silence", "start_s": round(position, 3),
+                                  "duration_s": part})
+            position += part
+            continue
+        parts.append(part.path)
+        described.append({"role": role, "start_s": round(position, 3), **part.metadata,
+                          "duration_s": part.figures.duration_s})
+        position += part.figures.duration_s
     figures = concatenate(parts, out, fmt)
     metadata: dict[str, object] = {
         "kind": "program",
         "program": program,
-        "items": [
-            {"kind": "silence", "seconds": item} if isinstance(item, float) else item.metadata
-            for item in items
-        ],
+        "parts": described,
         **_common_metadata(figures, target, fmt),
     }
     write_text_atomic(sidecar_path(out), json.dumps(metadata, ensure_ascii=False, indent=2))
@@ -223,18 +287,18 @@ def load_rendered(path: Path) -> RenderedAudio | None:
     return RenderedAudio(path, figures, metadata)
 
 
-def join_segments(pieces: Sequence[AudioSegment]) -> AudioSegment:
-    """Join segments in linear time (pydub's ``+`` copies everything on every join)."""
+def join_segments(pieces: Sequence[AudioSegment], rate: int) -> AudioSegment:
+    """Join segments as 16-bit mono at ``rate`` in linear time (pydub's ``+`` copies all)."""
     if not pieces:
-        return _silence(0.0)
+        return _silence(0.0, rate)
     uniform = [
-        piece.set_frame_rate(_WORK_RATE).set_channels(1).set_sample_width(2) for piece in pieces
+        piece.set_frame_rate(rate).set_channels(1).set_sample_width(2) for piece in pieces
     ]
     return uniform[0]._spawn(b"".join(piece.raw_data for piece in uniform))
 
 
-def _silence(seconds: float) -> AudioSegment:
-    return AudioSegment.silent(duration=int(seconds * 1000), frame_rate=_WORK_RATE)
+def _silence(seconds: float, rate: int) -> AudioSegment:
+    return AudioSegment.silent(duration=int(seconds * 1000), frame_rate=rate)
 
 
 def _common_metadata(

@@ -1,0 +1,111 @@
+"""Programs: chime, items and pauses joined into one file, every part equally loud."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from broadcast.audio import LoudnessTarget, OutputFormat
+from broadcast.config import load_schedule
+from broadcast.planner import plan
+from broadcast.prerender import RenderStore, prepare_program, prepare_recording, prepare_script
+from broadcast.render import Pauses, RenderSettings, render_program
+from broadcast.tts import EspeakEngine
+from broadcast.vietnamese import default_lexicon
+from tests.audio_tools import decode, integrated_lufs, true_peak_dbtp
+from tests.conftest import REPO
+
+RATE = 48000
+
+
+def part_loudness(samples: np.ndarray, parts: list[dict[str, object]]) -> dict[str, float]:
+    """Integrated loudness of each sounding part, measured on the finished program."""
+    found = {}
+    for index, part in enumerate(parts):
+        if part.get("kind") == "silence":
+            continue
+        start = int(float(part["start_s"]) * RATE)  # type: ignore[arg-type]
+        end = start + int(float(part["duration_s"]) * RATE)  # type: ignore[arg-type]
+        found[f"{index}:{part['role']}"] = integrated_lufs(samples[start:end])
+    return found
+
+
+def check_program(path: Path, target: float = -16.0, ceiling: float = -1.5) -> dict[str, float]:
+    samples = decode(path)
+    assert integrated_lufs(samples) == pytest.approx(target, abs=1.0)
+    assert true_peak_dbtp(samples) <= ceiling
+    assert np.abs(samples).max() < 1.0, "no sample clips after MP3 encoding"
+    sidecar = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))
+    loudness = part_loudness(samples, sidecar["parts"])
+    assert max(loudness.values()) - min(loudness.values()) <= 1.5, loudness
+    return loudness
+
+
+SCRIPT = """---
+title: {title}
+approved_by: Trần Văn Minh, Phó Chủ tịch UBND phường
+---
+
+{body}
+"""
+
+
+@pytest.fixture(scope="module")
+def settings() -> RenderSettings:
+    return RenderSettings(engines=(EspeakEngine(),), lexicon=default_lexicon())
+
+
+def test_program_with_chimes_is_level_from_part_to_part(
+    settings: RenderSettings, tmp_path: Path
+) -> None:
+    store = RenderStore(tmp_path / "renders")
+    target = LoudnessTarget()
+    bodies = [
+        "Kính thưa bà con! Từ ngày 1/6 đến ngày 5/6/2026, phường tổ chức tổng vệ sinh môi trường.",
+        "Đề nghị các hộ gia đình tham gia đầy đủ. Mọi thắc mắc xin gọi số 0263.3822.123.",
+    ]
+    items = []
+    for number, body in enumerate(bodies):
+        script = tmp_path / f"s{number}.md"
+        script.write_text(SCRIPT.format(title=f"Tin {number}", body=body), encoding="utf-8")
+        items.append(prepare_script(script, settings, store))
+    opening = prepare_recording(REPO / "audio" / "chime-open.flac", target, store)
+    closing = prepare_recording(REPO / "audio" / "chime-close.flac", target, store)
+
+    out = tmp_path / "program.mp3"
+    result = render_program(
+        [items[0], 2.0, items[1]], out, target, Pauses(), OutputFormat(), program="thu",
+        opening=opening, closing=closing,
+    )
+    parts = result.metadata["parts"]
+    assert isinstance(parts, list)
+    assert [(p["role"], p.get("kind")) for p in parts] == [
+        ("opening", "audio"), ("item", "bulletin"), ("item", "silence"), ("item", "bulletin"),
+        ("closing", "audio"),
+    ]
+    assert parts[0]["start_s"] == Pauses().lead_in_s
+    loudness = check_program(out)
+    assert len(loudness) == 4
+    duration = len(decode(out)) / RATE
+    assert duration == pytest.approx(
+        parts[-1]["start_s"] + parts[-1]["duration_s"] + Pauses().lead_out_s, abs=0.15
+    )
+
+
+@pytest.mark.parametrize("program_id", ["sang", "chieu"])
+def test_sample_ward_programs_land_on_target(
+    settings: RenderSettings, tmp_path: Path, program_id: str
+) -> None:
+    schedule = load_schedule(REPO / "schedule.yaml")
+    monday = dt.datetime(2026, 6, 1, tzinfo=schedule.ward.tz)
+    broadcast = next(
+        b for b in plan(schedule, monday, monday + dt.timedelta(days=1))
+        if b.program_id == program_id
+    )
+    program = prepare_program(schedule, broadcast, settings, RenderStore(tmp_path / "renders"))
+    check_program(program.path)
+    assert program.figures.duration_s < 15 * 60
