@@ -342,7 +342,10 @@ def master(
     gain = _gain_for(target.integrated_lufs, trials, readings) + codec_drift_db(fmt)
 
     def encode(gain_db: float) -> AudioFigures:
-        chain = [*pre, f"volume={gain_db:.2f}dB", *limiter, f"aresample={fmt.sample_rate}"]
+        # Resampling to the output rate can raise peaks between the source's samples, so the
+        # limiter runs once more at the output rate; it only touches those few peaks.
+        chain = [*pre, f"volume={gain_db:.2f}dB", *limiter, f"aresample={fmt.sample_rate}",
+                 *limiter]
         with atomic_path(out) as tmp:
             run_ffmpeg(
                 ["-y", "-i", str(source), "-af", ",".join(chain), *fmt.ffmpeg_args(), str(tmp)],

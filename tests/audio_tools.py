@@ -74,3 +74,15 @@ def best_alignment(reference: np.ndarray, recording: np.ndarray) -> tuple[int, f
         if score > best_score:
             best_offset, best_score = offset, score
     return best_offset, best_score
+
+
+def loudness_range_lu(path: Path) -> float:
+    """Loudness range (EBU Tech 3342) from ffmpeg's ebur128 filter, read straight from ffmpeg."""
+    stderr = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-af",
+         "ebur128=framelog=verbose", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    ).stderr
+    summary = stderr[stderr.rindex("Summary:") :]
+    line = next(line for line in summary.splitlines() if line.strip().startswith("LRA:"))
+    return float(line.split()[1])

@@ -13,7 +13,7 @@ from broadcast.render import spoken_paragraphs
 from broadcast.tts import EngineError, GttsEngine, RetryPolicy, engine_chain
 from broadcast.tts.speaker import chunk_paragraphs
 from broadcast.vietnamese import default_lexicon
-from tests.audio_tools import decode, integrated_lufs
+from tests.audio_tools import decode, integrated_lufs, true_peak_dbtp
 from tests.conftest import REPO, broadcast_cli
 from tests.fakes.google_tts import FakeGoogleTTS
 
@@ -41,7 +41,9 @@ def test_render_with_gtts_sends_our_chunks_and_lands_on_target(
     expected = [c for p in chunk_paragraphs(spoken, 100) for c in p]
     assert sorted(fake_google.texts) == sorted(expected)
     assert all(len(text) <= 100 for text in fake_google.texts)
-    assert integrated_lufs(decode(out)) == pytest.approx(-16.0, abs=1.0)
+    samples = decode(out)
+    assert integrated_lufs(samples) == pytest.approx(-16.0, abs=1.0)
+    assert true_peak_dbtp(samples) <= -1.5
     sidecar = json.loads(out.with_name("gtts.mp3.json").read_text(encoding="utf-8"))
     assert sidecar["engine"].startswith("gtts:vi:")
 

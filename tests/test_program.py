@@ -16,7 +16,7 @@ from broadcast.prerender import RenderStore, prepare_program, prepare_recording,
 from broadcast.render import Pauses, RenderSettings, render_program
 from broadcast.tts import EspeakEngine
 from broadcast.vietnamese import default_lexicon
-from tests.audio_tools import decode, integrated_lufs, true_peak_dbtp
+from tests.audio_tools import decode, integrated_lufs, loudness_range_lu, true_peak_dbtp
 from tests.conftest import REPO
 
 RATE = 48000
@@ -39,6 +39,7 @@ def check_program(path: Path, target: float = -16.0, ceiling: float = -1.5) -> d
     assert integrated_lufs(samples) == pytest.approx(target, abs=1.0)
     assert true_peak_dbtp(samples) <= ceiling
     assert np.abs(samples).max() < 1.0, "no sample clips after MP3 encoding"
+    assert loudness_range_lu(path) <= 7.0
     sidecar = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))
     loudness = part_loudness(samples, sidecar["parts"])
     assert max(loudness.values()) - min(loudness.values()) <= 1.5, loudness

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from broadcast.audio import LoudnessTarget, OutputFormat, master
+from broadcast.tts.mp3 import inspect_mp3
 from tests.audio_tools import decode, integrated_lufs, true_peak_dbtp
 from tests.conftest import broadcast_cli
 
@@ -55,10 +56,27 @@ def test_render_other_target_and_wav(tmp_path: Path) -> None:
     out = tmp_path / "quiet.wav"
     result = broadcast_cli(
         "render", "scripts/lich-phat-thanh-va-so-dien-thoai-can-nho.md", "-o", str(out),
-        "--engine", "espeak", "--target-lufs", "-20",
+        "--engine", "espeak", "--target-lufs", "-20", "--true-peak", "-3",
+        "--sample-rate", "44100",
     )
     assert result.returncode == 0, result.stderr
-    assert integrated_lufs(decode(out)) == pytest.approx(-20.0, abs=1.0)
+    samples = decode(out, rate=44100)
+    assert integrated_lufs(samples, rate=44100) == pytest.approx(-20.0, abs=1.0)
+    assert true_peak_dbtp(samples) <= -3.0
+    assert json.loads(broadcast_cli("inspect", str(out), "--json").stdout)["sample_rate"] == 44100
+
+
+def test_render_mp3_bitrate_is_what_was_asked(tmp_path: Path) -> None:
+    out = tmp_path / "low.mp3"
+    result = broadcast_cli(
+        "render", "scripts/lich-phat-thanh-va-so-dien-thoai-can-nho.md", "-o", str(out),
+        "--engine", "espeak", "--bitrate", "64", "--sample-rate", "24000",
+    )
+    assert result.returncode == 0, result.stderr
+    info = inspect_mp3(out.read_bytes())
+    assert info.sample_rate == 24000
+    seconds = info.duration_s
+    assert out.stat().st_size * 8 / seconds / 1000 == pytest.approx(64, abs=3)
 
 
 def test_master_brings_a_loud_recording_down_without_clipping(tmp_path: Path) -> None:

@@ -223,19 +223,12 @@ def test_mp3_walker_rejects_broken_audio(data: bytes, problem: str) -> None:
         inspect_mp3(data)
 
 
-def test_mp3_walker_measures_real_audio(fake_google: FakeGoogleTTS) -> None:
+def test_mp3_walker_measures_real_audio(fake_google: FakeGoogleTTS, tmp_path: Path) -> None:
     audio = fake_google.audio_for("Kính thưa bà con")
     info = inspect_mp3(audio)
     assert info.sample_rate == 24000
-    assert info.duration_s == pytest.approx(len(decode(_write(audio))) / 48000, abs=0.1)
+    (tmp_path / "clip.mp3").write_bytes(audio)
+    assert info.duration_s == pytest.approx(len(decode(tmp_path / "clip.mp3")) / 48000, abs=0.1)
     with pytest.raises(ValueError, match="cut short"):
         inspect_mp3(audio[: len(audio) // 2 + 7])
 
-
-def _write(data: bytes) -> Path:
-    import tempfile
-
-    handle = tempfile.NamedTemporaryFile(suffix=".mp3", delete=False)
-    handle.write(data)
-    handle.close()
-    return Path(handle.name)

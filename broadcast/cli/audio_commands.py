@@ -26,14 +26,24 @@ SCRIPT_SUFFIXES = (".md", ".txt")
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path, dir_okay=False),
               required=True, help="Audio file to write (.mp3, .wav or .flac).")
 @speech_options
-@click.option("--target-lufs", type=float, default=-16.0, show_default=True,
-              help="Integrated loudness target.")
-def render(script: Path, out: Path, speech: SpeechChoice, target_lufs: float) -> None:
+@click.option("--target-lufs", type=click.FloatRange(-31, -10), default=-16.0,
+              show_default=True, help="Integrated loudness target.")
+@click.option("--true-peak", type=click.FloatRange(-9, 0), default=-1.5, show_default=True,
+              help="Highest true peak allowed, in dBTP.")
+@click.option("--bitrate", type=click.Choice(["48", "64", "96", "128", "160", "192"]),
+              default="96", show_default=True, help="MP3 bitrate in kbit/s.")
+@click.option("--sample-rate", type=click.Choice(["22050", "24000", "44100", "48000"]),
+              default="48000", show_default=True, help="Sample rate of the file.")
+def render(
+    script: Path, out: Path, speech: SpeechChoice, target_lufs: float, true_peak: float,
+    bitrate: str, sample_rate: str,
+) -> None:
     """Render one approved script to a loudness-normalized audio file."""
     bulletin = load_bulletin(script)
-    settings = speech.settings(LoudnessTarget(integrated_lufs=target_lufs))
+    settings = speech.settings(LoudnessTarget(target_lufs, true_peak))
+    fmt = OutputFormat.for_path(out, sample_rate=int(sample_rate), bitrate_kbps=int(bitrate))
     with progress_bar("Speaking") as progress:
-        result = render_bulletin(bulletin, out, settings, OutputFormat.for_path(out), progress)
+        result = render_bulletin(bulletin, out, settings, fmt, progress)
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     figures = result.figures
