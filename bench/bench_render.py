@@ -100,7 +100,7 @@ def program_memory(work: Path, minutes: float) -> dict[str, float]:
         for script in scripts:
             words = len(load_bulletin(script).body.split())
             items.append(f"      - script: {script}")
-            total += words / 150 * 60 * 1.3
+            total += words / 150 * 60 * 0.85
             if total >= minutes * 60:
                 break
     schedule = work / "schedule.yaml"
