@@ -15,6 +15,8 @@ from tests.pulse import PulseServer, start_pulse
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = REPO / "scripts"
+REFERENCE_DOCUMENT = REPO.parent / "shared" / "reference" / "000_7740bfb2d9ae9fc7.txt"
+"""The city's occupational-safety plan the sample bulletins come from (kept beside the repo)."""
 
 
 def broadcast_cli(
