@@ -4,6 +4,7 @@ Operators edit YAML by hand; an error must point at the exact place. :func:`load
 the plain data and a map from each value's path (keys and list indexes) to its position.
 
 Times such as ``17:00`` stay text: YAML 1.1 would otherwise read them as base-60 numbers (1020).
+Dates such as ``2026-05-01`` become :class:`datetime.date`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ class YamlSyntaxError(BroadcastError):
     """The file is not valid YAML."""
 
 
-class _Loader(yaml.SafeLoader):
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML was built with it (several times faster), else PyYAML's own."""
+
+
+class _Loader(_SafeLoader):
     """SafeLoader without base-60 numbers, so ``17:00`` stays the text "17:00"."""
 
 
@@ -73,8 +78,16 @@ class Positions:
 
 def load_yaml(text: str, path: Path) -> tuple[object, Positions]:
     """Parse ``text`` (the contents of ``path``); raise :class:`YamlSyntaxError` with a place."""
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        return _load(loader, path)
+    finally:
+        loader.dispose()
+
+
+def _load(loader: yaml.SafeLoader, path: Path) -> tuple[object, Positions]:
+    try:
+        node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
@@ -87,15 +100,17 @@ def load_yaml(text: str, path: Path) -> tuple[object, Positions]:
     positions = Positions(path, {}, {})
     if node is None:
         return None, positions
-    return _construct(node, (), positions), positions
+    return _construct(node, (), positions, loader), positions
 
 
-def _construct(node: yaml.Node, where: YamlPath, positions: Positions) -> object:
+def _construct(
+    node: yaml.Node, where: YamlPath, positions: Positions, loader: yaml.SafeLoader
+) -> object:
     positions.values[where] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[object, object] = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node)
+            key = _scalar(key_node, loader)
             if isinstance(key, list | dict):
                 raise YamlSyntaxError(
                     "a name here must be plain text.",
@@ -111,16 +126,20 @@ def _construct(node: yaml.Node, where: YamlPath, positions: Positions) -> object
                 )
             positions.keys[(*where, name)] = (
                 key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[name] = _construct(value_node, (*where, name), positions)
+            result[name] = _construct(value_node, (*where, name), positions, loader)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(child, (*where, i), positions) for i, child in enumerate(node.value)]
-    return _scalar(node)
+        return [_construct(child, (*where, i), positions, loader)
+                for i, child in enumerate(node.value)]
+    return _scalar(node, loader)
 
 
-def _scalar(node: yaml.Node) -> object:
-    loader = _Loader("")
+def _scalar(node: yaml.Node, loader: yaml.SafeLoader) -> object:
+    """The value of a key or scalar node. A value that looks like a date or time but is not a
+    real one (``2026-02-30``) stays text, so the schedule can say what is wrong with it."""
     try:
         return loader.construct_object(node, deep=True)
-    finally:
-        loader.dispose()
+    except ValueError:
+        if isinstance(node, yaml.ScalarNode):
+            return node.value
+        raise

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
 
-from broadcast.config import ScheduleError, ScriptItem, load_schedule, parse_schedule
+from broadcast.config import (
+    ChimeItem,
+    RelayItem,
+    RotationItem,
+    ScheduleError,
+    ScriptItem,
+    SilenceItem,
+    load_schedule,
+    parse_schedule,
+    schedule_json_schema,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -27,11 +38,17 @@ programs:
       - script: scripts/a.md
 """
 
+WORDS_300 = " ".join(["loa"] * 300)
+"""300 spoken words: 2 minutes at the default 150 words a minute."""
+
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     (tmp_path / "scripts").mkdir()
     (tmp_path / "scripts" / "a.md").write_text("---\ntitle: a\n---\nx\n", encoding="utf-8")
+    for name in ("long-1", "long-2", "long-3"):
+        (tmp_path / "scripts" / f"{name}.md").write_text(
+            f"---\ntitle: {name}\n---\n{WORDS_300}\n", encoding="utf-8")
     return tmp_path
 
 
@@ -41,17 +58,54 @@ def errors_of(text: str, folder: Path) -> list[str]:
     return [str(problem) for problem in caught.value.problems]
 
 
+def short_errors(text: str, folder: Path) -> list[str]:
+    """Errors as 'LINE:COL: message' (the file name is the same for all of them)."""
+    prefix = f"{folder / 'schedule.yaml'}:"
+    errors = errors_of(text, folder)
+    assert all(e.startswith(prefix) for e in errors), errors
+    return [e.removeprefix(prefix) for e in errors]
+
+
+def program(body: str, *, id_: str = "sang", start: str = "06:30") -> str:
+    """A program block with the given extra lines (indented 4 spaces) before its items."""
+    return (f"  - id: {id_}\n    name: Chương trình {id_}\n    start: \"{start}\"\n"
+            f"{body}")
+
+
+def schedule_with(*programs: str, extra: str = "") -> str:
+    head = MINIMAL.split("programs:\n")[0]
+    return head + "programs:\n" + "".join(programs) + extra
+
+
 def test_sample_schedule_loads() -> None:
     schedule = load_schedule(REPO / "schedule.yaml")
     assert schedule.ward.timezone == "Asia/Ho_Chi_Minh"
     assert 2 <= len(schedule.zones) <= 3
     starts = sorted(p.start for p in schedule.programs)
     assert starts[0] < dt.time(12) <= starts[-1], "a morning and an afternoon program"
-    for program in schedule.programs:
-        assert program.days == ["mon", "tue", "wed", "thu", "fri"]
-        for item in program.items:
-            assert isinstance(item, ScriptItem)
-            assert schedule.resolve(item.script).is_file()
+    assert {p.id for p in schedule.programs} >= {"sang", "chieu"}
+    for weekday in ("sang", "chieu"):
+        assert schedule.program(weekday).days == ["mon", "tue", "wed", "thu", "fri"]
+    paths = []
+    for item in (i for p in schedule.programs for i in p.items):
+        if isinstance(item, ScriptItem):
+            paths.append(item.script)
+        elif isinstance(item, RotationItem):
+            paths.extend(e.path for e in item.rotation)
+    assert paths and all(schedule.resolve(p).is_file() for p in paths)
+    campaign = schedule.campaigns[0]
+    assert (campaign.from_date, campaign.to_date) == (dt.date(2026, 5, 1), dt.date(2026, 5, 31))
+    assert set(campaign.programs) == {"sang", "chieu"}
+
+
+def test_sample_schedule_points_editors_at_the_schema() -> None:
+    first = (REPO / "schedule.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first == "# yaml-language-server: $schema=./schedule.schema.json"
+
+
+def test_committed_schema_is_what_the_code_generates() -> None:
+    committed = json.loads((REPO / "schedule.schema.json").read_text(encoding="utf-8"))
+    assert committed == schedule_json_schema(), "run: broadcast schema > schedule.schema.json"
 
 
 def test_unquoted_times_are_times_not_numbers(folder: Path) -> None:
@@ -61,46 +115,276 @@ def test_unquoted_times_are_times_not_numbers(folder: Path) -> None:
     assert seconds.programs[0].start == dt.time(17, 0, 5)
 
 
-def test_unknown_key_suggests_the_right_one(folder: Path) -> None:
-    errors = errors_of(MINIMAL.replace("    start: 06:30", "    strat: 06:30"), folder)
-    path = folder / "schedule.yaml"
-    assert f"{path}:10:5: unknown setting 'strat'. Did you mean 'start'?" in errors
-    assert any("'start' is missing" in e for e in errors)
+@pytest.mark.parametrize(("written", "days"), [
+    ("[daily]", ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
+    ("[mon, tue]", ["mon", "tue"]),
+    ("weekdays", ["mon", "tue", "wed", "thu", "fri"]),
+    ("[Monday, weekend]", ["mon", "sat", "sun"]),
+    ("[t2, t4, cn]", ["mon", "wed", "sun"]),
+])
+def test_days_can_be_written_several_ways(folder: Path, written: str, days: list[str]) -> None:
+    text = MINIMAL.replace("[mon, tue]", written)
+    assert parse_schedule(text, folder / "schedule.yaml").programs[0].days == days
 
 
-def test_all_problems_are_reported_at_once(folder: Path) -> None:
-    text = (MINIMAL.replace("06:30", "25:61")
-            .replace("[mon, tue]", "[mon, funday]")
-            .replace("scripts/a.md", "scripts/missing.md"))
-    errors = errors_of(text, folder)
-    path = folder / "schedule.yaml"
-    assert any(e.startswith(f"{path}:10:12: ") and "not a real time" in e for e in errors)
-    assert any(e.startswith(f"{path}:11:11: ") and "'funday' is not a day" in e for e in errors)
-    assert len(errors) == 2, errors
+def test_existing_forms_stay_accepted(folder: Path) -> None:
+    text = MINIMAL.replace("    groups: [all]", "    groups: [all]\n"
+                           "    outputs: [{type: device, sink: zone1}]")
+    schedule = parse_schedule(text, folder / "schedule.yaml")
+    assert schedule.zones[0].outputs[0].sink == "zone1"
 
 
-def test_missing_script_is_reported_where_it_is_named(folder: Path) -> None:
-    errors = errors_of(MINIMAL.replace("scripts/a.md", "scripts/b.md"), folder)
-    assert errors == [
-        f"{folder / 'schedule.yaml'}:13:17: script file 'scripts/b.md' does not exist. "
-        "Check the name; paths are relative to schedule.yaml."
+def test_every_item_kind_loads(folder: Path) -> None:
+    (folder / "chime.wav").write_bytes(b"")
+    text = schedule_with(program(
+        "    days: [mon]\n    items:\n      - chime:\n      - script: scripts/a.md\n"
+        "      - silence: 2s\n      - relay: https://radio.example.vn/vov1.mp3\n"
+        "        duration: 15 phút\n      - rotation: scripts/long-*.md\n        mode: shuffle\n"
+        "      - chime: closing\n"),
+        extra="chimes:\n  closing: chime.wav\n")
+    items = parse_schedule(text, folder / "schedule.yaml").programs[0].items
+    assert isinstance(items[0], ChimeItem) and items[0].chime is None
+    assert isinstance(items[2], SilenceItem) and items[2].silence == 2.0
+    assert isinstance(items[3], RelayItem) and items[3].duration == dt.timedelta(minutes=15)
+    assert isinstance(items[4], RotationItem) and items[4].mode == "shuffle"
+    assert isinstance(items[5], ChimeItem) and items[5].chime == "closing"
+
+
+MISTAKES = [
+    pytest.param(
+        MINIMAL.replace("    start: 06:30", "    strat: 06:30"),
+        ["8:5: 'start' is missing. Add a line 'start: ...' here.",
+         "10:5: unknown setting 'strat'. Did you mean 'start'?"],
+        id="unknown key suggests the right one"),
+    pytest.param(
+        MINIMAL.replace("    days: [mon, tue]", "    days: [mon, tue]\n    form: 2026-01-01"),
+        ["12:5: unknown setting 'form'. Did you mean 'from'?"],
+        id="aliases are suggested too"),
+    pytest.param(
+        MINIMAL.replace("      - script: scripts/a.md", "      - scirpt: scripts/a.md"),
+        ["13:9: 'scirpt' is not a kind of item. Did you mean 'script'?"],
+        id="unknown item kind"),
+    pytest.param(
+        MINIMAL.replace("      - script: scripts/a.md", "      - scripts/a.md"),
+        ["13:9: say what 'scripts/a.md' is: write 'script: scripts/a.md'."],
+        id="bare path item"),
+    pytest.param(
+        MINIMAL + "        weight: 2\n",
+        ["14:9: unknown setting 'weight'. Allowed here: script."],
+        id="setting that belongs elsewhere"),
+    pytest.param(
+        MINIMAL.replace("      - script: scripts/a.md",
+                        "      - rotation: [scripts/a.md]\n        mdoe: shuffle"),
+        ["14:9: unknown setting 'mdoe'. Did you mean 'mode'?"],
+        id="unknown key in a rotation"),
+    pytest.param(
+        MINIMAL.replace("06:30", "25:61"),
+        ["10:12: '25:61' is not a real time of day."],
+        id="impossible time"),
+    pytest.param(
+        MINIMAL.replace("    days: [mon, tue]", "    days: [mon, tue]\n    from: 2026-02-30"),
+        ["12:11: '2026-02-30' is not a real date."],
+        id="impossible date"),
+    pytest.param(
+        MINIMAL.replace("    days: [mon, tue]",
+                        "    days: [mon, tue]\n    from: 2026-05-10\n    to: 2026-05-01"),
+        ["13:9: this ends (2026-05-01) before it starts (2026-05-10). Swap the dates or fix the "
+         "wrong one."],
+        id="date range ending before it starts"),
+    pytest.param(
+        MINIMAL.replace("    days: [mon, tue]",
+                        "    days: [mon, tue]\n    skip_dates:\n"
+                        "      - {from: 2026-02-20, to: 2026-02-16}"),
+        ["13:32: this ends (2026-02-16) before it starts (2026-02-20). Swap the dates or fix "
+         "the wrong one."],
+        id="skip span ending before it starts"),
+    pytest.param(
+        MINIMAL.replace("    days: [mon, tue]",
+                        "    days: [mon, tue]\n    skip_dates: [2026-05-04]\n"
+                        "    extra_dates: [2026-05-04]"),
+        ["13:18: 2026-05-04 is both skipped and extra. Keep it in one list only."],
+        id="a date both skipped and extra"),
+    pytest.param(
+        MINIMAL.replace("[mon, tue]", "[]"),
+        ["11:11: this program never airs: it has no days, or no day between its 'from' and "
+         "'to'. Give it days or extra_dates."],
+        id="program that never airs"),
+    pytest.param(
+        MINIMAL.replace("scripts/a.md", "scripts/b.md"),
+        ["13:17: script file 'scripts/b.md' does not exist. Check the name; paths are relative "
+         "to schedule.yaml."],
+        id="missing script"),
+    pytest.param(
+        MINIMAL.replace("    days: [mon, tue]", "    days: [mon, tue]\n    zones: [khu-pho1]"),
+        ["12:13: no zone or group is called 'khu-pho1'. Did you mean 'khu-pho-1'?"],
+        id="unknown zone"),
+    pytest.param(
+        MINIMAL.replace("06:30", "22:15"),
+        ["10:12: 22:15:00 is inside quiet hours (21:00-06:00). Pick another time; only "
+         "emergency programs may air then."],
+        id="inside quiet hours"),
+    pytest.param(
+        MINIMAL.replace("06:30", "20:59").replace("scripts/a.md", "scripts/long-1.md"),
+        ["10:12: 'sang' starts at 20:59:00 and runs about 2 min, into quiet hours "
+         "(21:00-06:00). Start it earlier or make it shorter."],
+        id="running into quiet hours"),
+    pytest.param(
+        MINIMAL.replace("    days: [mon, tue]", "    days: [mon, tue]\n    max_length: 2m")
+        + "      - script: scripts/long-1.md\n      - script: scripts/long-2.md\n",
+        ["12:17: program 'sang' runs about 2 min 3 s over its 2 min limit (about 4 min 3 s). "
+         "Take out an item or use shorter scripts."],
+        id="length cap, by how much"),
+    pytest.param(
+        MINIMAL.replace("      - script: scripts/a.md",
+                        "      - rotation: scripts/nothing-*.md"),
+        ["13:19: 'scripts/nothing-*.md' matches no file, so this pool is empty. Check the "
+         "pattern and the folder; paths are relative to schedule.yaml."],
+        id="empty pool"),
+    pytest.param(
+        MINIMAL.replace("      - script: scripts/a.md",
+                        "      - rotation: [scripts/a.md, scripts/long-1.md]\n        pick: 3"),
+        ["14:15: this rotation picks 3 items but its pool has only 2. Pick fewer, "
+         "or add items."],
+        id="picking more than the pool has"),
+    pytest.param(
+        MINIMAL.replace("      - script: scripts/a.md",
+                        "      - rotation: [scripts/a.md, scripts/long-1.md]\n"
+                        "        mode: weighted\n        pick: 2"),
+        ["15:15: a weighted rotation picks one item per broadcast. Use pick: 1, or two "
+         "rotations."],
+        id="weighted with several picks"),
+    pytest.param(
+        MINIMAL.replace("      - script: scripts/a.md", "      - rotation: [scripts/notes]"),
+        ["13:20: cannot tell if 'scripts/notes' is a script or an audio file. Write "
+         "'script: scripts/notes' or 'audio: scripts/notes'."],
+        id="pool entry of unknown kind"),
+    pytest.param(
+        MINIMAL.replace("      - script: scripts/a.md",
+                        "      - rotation:\n          - {script: scripts/a.md, to: 2026-05-31}"),
+        ["14:11: this rotation has nothing to pick on 2026-06-01: every item in its pool has "
+         "ended or not started yet. Add items, or change their dates."],
+        id="pool that runs dry"),
+    pytest.param(
+        MINIMAL + "      - chime: opening\n",
+        ["14:16: there is no chime called 'opening'. Add it under 'chimes:' with its sound "
+         "file."],
+        id="unknown chime"),
+    pytest.param(
+        MINIMAL + "      - relay: vov1\n        duration: 15m\n",
+        ["14:16: 'vov1' is not a stream address. Write the full address, e.g. "
+         "https://example.vn/live.mp3."],
+        id="relay without an address"),
+    pytest.param(
+        MINIMAL + "campaigns:\n  - id: atvsld\n    name: Tháng hành động\n    from: 2026-05-01\n"
+        "    to: 2026-05-31\n    programs: [snag]\n    items:\n      - script: scripts/a.md\n",
+        ["19:16: there is no program 'snag'. Did you mean 'sang'?"],
+        id="campaign naming an unknown program"),
+    pytest.param(
+        MINIMAL.replace("  - id: khu-pho-1\n", "  - id: Khu Pho 1\n"),
+        ["4:9: 'Khu Pho 1' cannot be an id: use lowercase letters, digits and '-', e.g. "
+         "khu-pho-1."],
+        id="bad id"),
+    pytest.param(
+        MINIMAL.replace("    days: [mon, tue]", "    days: [mon, tue]\n    priority: urgent"),
+        ["12:15: 'priority' must be one of 'normal', 'priority' or 'emergency'."],
+        id="bad choice"),
+    pytest.param(
+        MINIMAL.replace("  name: Phường Test", "  name: Phường Test\n  timezone: Mars/Base"),
+        ["3:13: 'Mars/Base' is not a known time zone. Use Asia/Ho_Chi_Minh."],
+        id="unknown time zone"),
+    pytest.param(
+        MINIMAL.replace("    start: 06:30", "    start: 06:30\n    start: 07:00"),
+        ["11:5: 'start' is written twice in the same block. Keep only one."],
+        id="duplicate key"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MISTAKES)
+def test_mistakes_are_reported_with_place_and_fix(
+    folder: Path, text: str, expected: list[str]
+) -> None:
+    assert short_errors(text, folder) == expected
+
+
+def test_programs_overlapping_in_a_zone_are_refused(folder: Path) -> None:
+    first = program("    days: [mon, wed]\n    items:\n      - script: scripts/long-1.md\n")
+    second = program("    days: [wed, fri]\n    zones: [khu-pho-1]\n    items:\n"
+                     "      - script: scripts/a.md\n", id_="tin-nhanh", start="06:31")
+    assert short_errors(schedule_with(first, second), folder) == [
+        "16:12: 'sang' (06:30:00-06:32:00) and 'tin-nhanh' (06:31:00-06:31:00) both air in "
+        "khu-pho-1 at the same priority, every wed. Move one to another time, shorten it, or "
+        "give them different zones."
+    ]
+    higher = second.replace("    days:", "    priority: priority\n    days:")
+    assert parse_schedule(schedule_with(first, higher), folder / "schedule.yaml")
+    apart = second.replace("[wed, fri]", "[tue, fri]")
+    assert parse_schedule(schedule_with(first, apart), folder / "schedule.yaml")
+
+
+def test_overlap_on_dated_days_names_the_first_day(folder: Path) -> None:
+    first = program("    days: [mon]\n    items:\n      - script: scripts/long-1.md\n")
+    second = program("    days: []\n    extra_dates: [2026-05-11, 2026-05-18]\n    items:\n"
+                     "      - script: scripts/a.md\n", id_="dac-biet", start="06:31")
+    errors = short_errors(schedule_with(first, second), folder)
+    assert len(errors) == 1
+    assert "both air in khu-pho-1 at the same priority, on 2026-05-11 and 1 more day." in (
+        errors[0])
+
+
+def test_campaign_items_count_towards_the_length_cap(folder: Path) -> None:
+    text = MINIMAL.replace("    days: [mon, tue]", "    days: [mon, tue]\n    max_length: 3m")
+    text = text.replace("scripts/a.md", "scripts/long-1.md")
+    parse_schedule(text, folder / "schedule.yaml")
+    campaign = ("campaigns:\n  - id: atvsld\n    name: Tháng hành động\n    from: 2026-05-01\n"
+                "    to: 2026-05-31\n    programs: [sang]\n    items:\n"
+                "      - rotation: [scripts/long-2.md, scripts/long-3.md]\n")
+    assert short_errors(text + campaign, folder) == [
+        "12:17: program 'sang' runs about 1 min 1 s over its 3 min limit (about 4 min 1 s on "
+        "2026-05-04, with campaign 'atvsld'). Take out an item or use shorter scripts."
     ]
 
 
-def test_unknown_zone_suggests_a_close_name(folder: Path) -> None:
-    text = MINIMAL.replace("    days: [mon, tue]", "    days: [mon, tue]\n    zones: [khu-pho1]")
-    errors = errors_of(text, folder)
-    assert len(errors) == 1
-    assert "no zone or group is called 'khu-pho1'. Did you mean 'khu-pho-1'?" in errors[0]
-    assert errors[0].startswith(f"{folder / 'schedule.yaml'}:12:13: ")
+def test_all_problems_are_reported_at_once(folder: Path) -> None:
+    broken = program("    days: [mon, funday]\n    items:\n      - script: scripts/a.md\n",
+                     start="25:61")
+    missing = program("    days: [sat]\n    zones: [khu-pho-9]\n    items:\n"
+                      "      - script: scripts/missing.md\n", id_="chieu", start="17:00")
+    campaign = ("campaigns:\n  - id: atvsld\n    name: Tháng hành động\n    from: 2026-05-31\n"
+                "    to: 2026-05-01\n    programs: [sang, toi]\n    items:\n"
+                "      - script: scripts/a.md\n")
+    errors = short_errors(schedule_with(broken, missing, extra=campaign), folder)
+    assert [e.split(": ")[0] for e in errors] == [
+        "10:12", "11:11", "18:13", "20:17", "25:9", "26:22"]
+    assert "'25:61' is not a real time of day" in errors[0]
+    assert "'funday' is not a day" in errors[1]
+    assert "no zone or group is called 'khu-pho-9'" in errors[2]
+    assert "'scripts/missing.md' does not exist" in errors[3]
+    assert "this ends (2026-05-01) before it starts (2026-05-31)" in errors[4]
+    assert "there is no program 'toi'" in errors[5], "a broken program still counts as named"
 
 
-def test_program_in_quiet_hours_is_refused_unless_emergency(folder: Path) -> None:
-    late = MINIMAL.replace("06:30", "22:15")
-    errors = errors_of(late, folder)
-    assert len(errors) == 1 and "inside quiet hours (21:00-06:00)" in errors[0]
-    emergency = late.replace("    days:", "    priority: emergency\n    days:")
-    assert parse_schedule(emergency, folder / "schedule.yaml").programs[0].priority == "emergency"
+def test_a_misspelt_section_does_not_hide_other_problems(folder: Path) -> None:
+    text = MINIMAL.replace("scripts/a.md", "scripts/b.md") + "campaings: []\n"
+    assert [e.split(": ")[0] for e in short_errors(text, folder)] == ["13:17", "14:1"]
+
+
+def test_duplicate_ids_are_reported(folder: Path) -> None:
+    again = program("    items:\n      - script: scripts/a.md\n", start="17:00")
+    errors = short_errors(schedule_with(program("    items:\n      - script: scripts/a.md\n"),
+                                        again), folder)
+    assert errors == ["13:9: program id 'sang' is used twice. Give each program its own id."]
+
+
+def test_emergency_programs_may_air_in_quiet_hours(folder: Path) -> None:
+    late = MINIMAL.replace("06:30", "22:15").replace(
+        "    days:", "    priority: emergency\n    days:")
+    assert parse_schedule(late, folder / "schedule.yaml").programs[0].priority == "emergency"
+
+
+def test_equal_quiet_hours_mean_none(folder: Path) -> None:
+    text = MINIMAL.replace("  name: Phường Test",
+                           '  name: Phường Test\n  quiet_hours: {start: "00:00", end: "00:00"}')
+    assert parse_schedule(text.replace("06:30", "23:30"), folder / "schedule.yaml")
 
 
 def test_yaml_syntax_error_points_at_the_line(folder: Path) -> None:
@@ -110,22 +394,22 @@ def test_yaml_syntax_error_points_at_the_line(folder: Path) -> None:
     assert "indentation" in errors[0]
 
 
-def test_duplicate_key_is_reported(folder: Path) -> None:
-    text = MINIMAL.replace("    start: 06:30", "    start: 06:30\n    start: 07:00")
-    errors = errors_of(text, folder)
-    assert errors == [
-        f"{folder / 'schedule.yaml'}:11:5: 'start' is written twice in the same block. "
-        "Keep only one."
-    ]
+def test_a_script_matched_by_a_pattern_and_named_keeps_its_own_weight(folder: Path) -> None:
+    text = MINIMAL.replace(
+        "      - script: scripts/a.md",
+        "      - rotation:\n          - scripts/long-*.md\n"
+        "          - {script: scripts/long-2.md, weight: 3}\n        mode: weighted")
+    schedule = parse_schedule(text, folder / "schedule.yaml")
+    rotation = schedule.programs[0].items[0]
+    assert isinstance(rotation, RotationItem)
+    assert [(m.key, m.weight) for m in schedule.pool(rotation)] == [
+        ("script:scripts/long-1.md", 1), ("script:scripts/long-3.md", 1),
+        ("script:scripts/long-2.md", 3)]
 
 
-def test_wrong_type_and_bad_choice_are_plain_words(folder: Path) -> None:
-    text = MINIMAL.replace("  name: Phường Test", "  name: Phường Test\n  timezone: Mars/Base")
-    text = text.replace("    days: [mon, tue]", "    days: [mon, tue]\n    priority: urgent")
-    errors = errors_of(text, folder)
-    assert any("'Mars/Base' is not a known time zone" in e and ":3:13:" in e for e in errors)
-    assert any("'priority' must be one of 'normal', 'priority' or 'emergency'" in e
-               for e in errors)
+def test_source_cannot_be_set_from_the_file(folder: Path) -> None:
+    errors = short_errors("source: /etc/passwd\n" + MINIMAL, folder)
+    assert errors == ["1:1: unknown setting 'source'."]
 
 
 def test_missing_file_is_reported(tmp_path: Path) -> None:

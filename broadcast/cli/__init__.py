@@ -4,8 +4,9 @@ from broadcast.cli.app import main
 from broadcast.cli.audio_commands import inspect, normalize, play_command, render
 from broadcast.cli.cache_commands import cache
 from broadcast.cli.daemon_commands import run
+from broadcast.cli.schedule_commands import agenda, check, schema
 
-for command in (render, play_command, normalize, inspect, cache, run):
+for command in (render, play_command, normalize, inspect, cache, run, agenda, check, schema):
     main.add_command(command)
 
 __all__ = ["main"]
