@@ -51,6 +51,10 @@ SOUNDS = (
 )
 
 
+BUILT_IN_CHIME = SOUNDS[0]
+"""The chime used where the schedule names no chime file."""
+
+
 def _note_expression(note: Note) -> str:
     """A bell-like tone starting at ``note.start_s``: partials 1x, 2x, 3x with faster decays."""
     t = f"(t-{note.start_s:.3f})"

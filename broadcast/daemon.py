@@ -1,8 +1,9 @@
 """The daemon: airs every scheduled program on its zones at its time, by itself.
 
 It wires the stages together and nothing more: the schedule (config), the plan (planner), the
-audio (prerender) and the sound device (outputs). APScheduler fires one job per program; each job
-finds the program's finished audio (rendered ahead at start) and plays it on the zones' devices.
+audio (prerender) and the sound device (outputs). APScheduler fires one job per planned
+broadcast of the next hours (an hourly job adds the newly due ones and renders them ahead); each
+job finds the broadcast's finished audio and plays it on its zones' devices.
 """
 
 from __future__ import annotations
@@ -15,16 +16,17 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
-from broadcast.config import Schedule, load_schedule
+from broadcast.config import Schedule, Zone, load_schedule
 from broadcast.errors import BroadcastError
 from broadcast.outputs.device import NoSoundDevice, Playback, SoundDevice, find_sound_device
-from broadcast.planner import Broadcast, occurrences, plan
+from broadcast.planner import Broadcast, plan
 from broadcast.prerender import (
     RenderStore,
     prepare_program,
@@ -123,87 +125,102 @@ class Daemon:
         now = dt.datetime.now(self.schedule.ward.tz)
         return plan(self.schedule, now, now + dt.timedelta(days=8))[:count]
 
+    def _settings_for(self, zone: Zone) -> RenderSettings:
+        """Render settings for a zone: the schedule's, with the zone's own loudness target."""
+        if zone.target_lufs is None:
+            return self.settings
+        return replace(self.settings, target=replace(self.settings.target,
+                                                     integrated_lufs=zone.target_lufs))
+
+    def _zone_groups(self, broadcast: Broadcast) -> dict[RenderSettings, list[Zone]]:
+        """The broadcast's zones grouped by the render settings they need."""
+        groups: dict[RenderSettings, list[Zone]] = {}
+        for zone in self.schedule.zones:
+            if zone.id in broadcast.zone_ids:
+                groups.setdefault(self._settings_for(zone), []).append(zone)
+        return groups
+
     def prerender(self) -> None:
         """Render everything the next hours will air, so air time only has to play."""
         now = dt.datetime.now(self.schedule.ward.tz)
         for broadcast in plan(self.schedule, now, now + self.options.horizon):
-            try:
-                ready = prepare_program(self.schedule, broadcast, self.settings, self.store)
-            except BroadcastError as exc:
-                log.error("%s cannot be prepared: %s", broadcast.key, exc)
-                continue
-            log.info(
-                "ready: %s, %.0f s, %.1f LUFS", broadcast.key, ready.figures.duration_s,
-                ready.figures.integrated_lufs,
-            )
-            for warning in ready.warnings:
-                log.warning("%s: %s", broadcast.key, warning)
+            for settings in self._zone_groups(broadcast):
+                try:
+                    ready = prepare_program(self.schedule, broadcast, settings, self.store)
+                except BroadcastError as exc:
+                    log.error("%s cannot be prepared: %s", broadcast.key, exc)
+                    continue
+                log.info(
+                    "ready: %s, %.0f s, %.1f LUFS", broadcast.key, ready.figures.duration_s,
+                    ready.figures.integrated_lufs,
+                )
+                for warning in ready.warnings:
+                    log.warning("%s: %s", broadcast.key, warning)
 
-    def _add_jobs(self) -> None:
-        for program in self.schedule.programs:
+    def _schedule_window(self) -> None:
+        """Give every broadcast of the coming hours its own job, once.
+
+        Jobs come from the plan, not from weekday rules, so date ranges, skipped holidays and
+        extra dates air exactly as ``broadcast agenda`` shows them.
+        """
+        now = dt.datetime.now(self.schedule.ward.tz)
+        for broadcast in plan(self.schedule, now, now + self.options.horizon):
+            if self.scheduler.get_job(broadcast.key) is not None:
+                continue
             self.scheduler.add_job(
                 self.air,
-                CronTrigger(
-                    day_of_week=",".join(program.days),
-                    hour=program.start.hour,
-                    minute=program.start.minute,
-                    second=program.start.second,
-                    timezone=self.schedule.ward.tz,
-                ),
-                args=[program.id],
-                id=program.id,
+                DateTrigger(run_date=broadcast.start),
+                args=[broadcast],
+                id=broadcast.key,
                 misfire_grace_time=int(GRACE.total_seconds()),
-                coalesce=True,
-                max_instances=1,
             )
 
-    def air(self, program_id: str) -> None:
-        """Air one program on its zones now (called by the scheduler at the program's time)."""
-        program = self.schedule.program(program_id)
+    def _roll(self) -> None:
+        """Hourly: schedule and render what has come inside the horizon."""
+        self._schedule_window()
+        self.prerender()
+
+    def air(self, broadcast: Broadcast) -> None:
+        """Air one broadcast on its zones now (called by the scheduler at its time)."""
         now = dt.datetime.now(self.schedule.ward.tz)
-        broadcast = occurrences(program, self.schedule, now.date())
-        if broadcast is None:
-            log.error("%s has no broadcast today; not aired", program_id)
-            return
         late = (now - broadcast.start).total_seconds()
         if late > 1:
             log.warning("%s starts late by %.0f s", broadcast.key, late)
-        try:
-            audio = prepare_program(self.schedule, broadcast, self.settings, self.store)
-        except BroadcastError as exc:
-            log.error("%s not aired: %s", broadcast.key, exc)
-            return
-        self._play_on_zones(broadcast, audio)
-        upcoming = self.upcoming(1)
-        if upcoming:
-            log.info("next: %s", describe(upcoming[0]))
-
-    def _play_on_zones(self, broadcast: Broadcast, audio: RenderedAudio) -> None:
-        by_device: dict[SoundDevice, list[str]] = {}
-        for zone_id in broadcast.zone_ids:
-            device = self.devices.get(zone_id)
-            if device is None:
-                log.error("%s not heard in zone %s: no sound device", broadcast.program_id,
-                          zone_id)
+        playbacks: list[tuple[RenderedAudio, SoundDevice, float, list[str]]] = []
+        for settings, zones in self._zone_groups(broadcast).items():
+            try:
+                audio = prepare_program(self.schedule, broadcast, settings, self.store)
+            except BroadcastError as exc:
+                log.error("%s not aired in %s: %s", broadcast.key,
+                          ", ".join(z.id for z in zones), exc)
                 continue
-            by_device.setdefault(device, []).append(zone_id)
+            by_output: dict[tuple[SoundDevice, float], list[str]] = {}
+            for zone in zones:
+                device = self.devices.get(zone.id)
+                if device is None:
+                    log.error("%s not heard in zone %s: no sound device", broadcast.key, zone.id)
+                    continue
+                by_output.setdefault((device, zone.gain_db), []).append(zone.id)
+            playbacks += [(audio, device, gain, ids) for (device, gain), ids in by_output.items()]
         threads = [
-            threading.Thread(
-                target=self._play_one, args=(broadcast.program_id, audio, device, zones),
-                daemon=True,
-            )
-            for device, zones in by_device.items()
+            threading.Thread(target=self._play_one, args=(broadcast.program_id, *playback),
+                             daemon=True)
+            for playback in playbacks
         ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        upcoming = self.upcoming(1)
+        if upcoming:
+            log.info("next: %s", describe(upcoming[0]))
 
     def _play_one(
-        self, program_id: str, audio: RenderedAudio, device: SoundDevice, zones: list[str]
+        self, program_id: str, audio: RenderedAudio, device: SoundDevice, gain_db: float,
+        zones: list[str],
     ) -> None:
-        key = f"{program_id}:{device.describe()}"
-        playback = Playback(audio.path, device)
+        key = f"{program_id}:{device.describe()}:{','.join(zones)}"
+        playback = Playback(audio.path, device, gain_db)
         with self._playing_lock:
             self._playing[key] = playback
         log.info("airing %s on %s (%s), %.0f s", program_id, ", ".join(zones),
@@ -231,7 +248,9 @@ class Daemon:
                 " then ".join(engine.identity for engine in self.settings.engines),
             )
             self.prerender()
-            self._add_jobs()
+            self._schedule_window()
+            self.scheduler.add_job(self._roll, IntervalTrigger(hours=1), id="roll",
+                                   coalesce=True, max_instances=1)
             self.scheduler.start()
             for broadcast in self.upcoming():
                 log.info("scheduled: %s", describe(broadcast))

@@ -8,12 +8,15 @@ approved never gets this far: rendering refuses it.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from broadcast.assets import BUILT_IN_CHIME, synthesize
 from broadcast.audio import AudioError, LoudnessTarget, OutputFormat
 from broadcast.bulletin import load_bulletin, require_approved
-from broadcast.config import AudioItem, Schedule, ScriptItem
+from broadcast.config import AudioItem, ChimeItem, RelayItem, Schedule, ScriptItem
+from broadcast.errors import BroadcastError
 from broadcast.planner import Broadcast
 from broadcast.render import (
     ProgressCallback,
@@ -106,12 +109,28 @@ def prepare_script(
     return load_rendered(out) or render_bulletin(bulletin, out, settings, ITEM_FORMAT, progress)
 
 
-def prepare_recording(path: Path, target: LoudnessTarget, store: RenderStore) -> RenderedAudio:
+def prepare_recording(
+    path: Path, target: LoudnessTarget, store: RenderStore, kind: str = "audio"
+) -> RenderedAudio:
     """A recorded audio item brought to the loudness target, kept once per file content."""
     if not path.is_file():
         raise AudioError(f"audio file '{path}' does not exist.")
-    out = store.items / f"{path.stem}-{_key(_file_digest(path), repr(target))}.flac"
-    return load_rendered(out) or render_recording(path, out, target, ITEM_FORMAT)
+    out = store.items / f"{path.stem}-{_key(_file_digest(path), repr(target), kind)}.flac"
+    return load_rendered(out) or render_recording(path, out, target, ITEM_FORMAT, kind)
+
+
+def prepare_chime(path: Path | None, target: LoudnessTarget, store: RenderStore) -> RenderedAudio:
+    """A chime from its file; with no file, the built-in chime (synthesized once, then kept)."""
+    if path is not None:
+        return prepare_recording(path, target, store, kind="chime")
+    out = store.items / f"{BUILT_IN_CHIME.name}-{_key(repr(BUILT_IN_CHIME), repr(target))}.flac"
+    kept = load_rendered(out)
+    if kept is not None:
+        return kept
+    with tempfile.TemporaryDirectory(prefix="broadcast-chime-") as tmp:
+        raw = Path(tmp) / "chime.wav"
+        synthesize(BUILT_IN_CHIME, raw)
+        return render_recording(raw, out, target, ITEM_FORMAT, kind="chime")
 
 
 def prepare_program(
@@ -128,6 +147,16 @@ def prepare_program(
             parts.append(prepare_script(schedule.resolve(item.script), settings, store, progress))
         elif isinstance(item, AudioItem):
             parts.append(prepare_recording(schedule.resolve(item.audio), settings.target, store))
+        elif isinstance(item, ChimeItem):
+            chime = schedule.chime_file(item.chime)
+            parts.append(prepare_chime(
+                None if chime is None else schedule.resolve(chime), settings.target, store
+            ))
+        elif isinstance(item, RelayItem):
+            raise BroadcastError(
+                f"program {broadcast.program_id} relays {item.relay}, but live relays cannot be "
+                "aired by this version yet. Replace the relay with a recording for now."
+            )
         else:
             parts.append(float(item.silence))
     identity = [

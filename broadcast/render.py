@@ -47,8 +47,6 @@ class Pauses:
     between_items_s: float = 1.2
     lead_in_s: float = 0.5
     """Silence before the first sound, while amplifiers come up."""
-    after_opening_s: float = 0.8
-    before_closing_s: float = 0.8
     lead_out_s: float = 1.0
 
 
@@ -94,8 +92,8 @@ class RenderedAudio:
         """What the operator should know about how this was made (e.g. an engine fell back)."""
         own = self.metadata.get("warnings")
         found = [str(w) for w in own] if isinstance(own, list) else []
-        parts = self.metadata.get("parts")
-        for item in parts if isinstance(parts, list) else []:
+        items = self.metadata.get("items")
+        for item in items if isinstance(items, list) else []:
             theirs = item.get("warnings") if isinstance(item, dict) else None
             if isinstance(theirs, list):
                 found.extend(str(w) for w in theirs)
@@ -207,13 +205,17 @@ def render_bulletin(
 
 
 def render_recording(
-    source: Path, out: Path, target: LoudnessTarget, fmt: OutputFormat | None = None
+    source: Path,
+    out: Path,
+    target: LoudnessTarget,
+    fmt: OutputFormat | None = None,
+    kind: str = "audio",
 ) -> RenderedAudio:
     """Bring a recorded item (a chime, a recorded notice) to the loudness target."""
     fmt = fmt or OutputFormat.for_path(out)
     figures = master(source, out, target, fmt)
     metadata: dict[str, object] = {
-        "kind": "audio",
+        "kind": kind,
         "file": str(source),
         **_common_metadata(figures, target, fmt),
     }
@@ -228,46 +230,37 @@ def render_program(
     pauses: Pauses,
     fmt: OutputFormat | None = None,
     program: str = "",
-    opening: RenderedAudio | None = None,
-    closing: RenderedAudio | None = None,
 ) -> RenderedAudio:
-    """Join already-mastered items into one program file: opening, items, closing, pauses.
+    """Join already-mastered items (bulletins, chimes, recordings) into one program file.
 
-    A float among ``items`` is a silence of that many seconds, aired as an item of its own. The
-    sidecar lists every part with where it starts in the file.
+    A float among ``items`` is a silence of that many seconds, aired as an item of its own.
+    The program starts after a short lead-in, has a pause between items, and ends with a
+    lead-out. The sidecar lists every item with where it starts in the file.
     """
     fmt = fmt or OutputFormat.for_path(out)
-    layout: list[tuple[str, RenderedAudio | float]] = [("lead-in", pauses.lead_in_s)]
-    if opening is not None:
-        layout += [("opening", opening), ("pause", pauses.after_opening_s)]
+    parts: list[Path | float] = [pauses.lead_in_s]
+    described: list[dict[str, object]] = []
+    position = pauses.lead_in_s
     for index, item in enumerate(items):
         if index:
-            layout.append(("pause", pauses.between_items_s))
-        layout.append(("item", item))
-    if closing is not None:
-        layout += [("pause", pauses.before_closing_s), ("closing", closing)]
-    layout.append(("lead-out", pauses.lead_out_s))
-
-    parts: list[Path | float] = []
-    described: list[dict[str, object]] = []
-    position = 0.0
-    for role, part in layout:
-        if isinstance(part, float):
-            parts.append(part)
-            if role == "item":
-                described.append({"role": role, "kind": "silence", "start_s": round(position, 3),
-                                  "duration_s": part})
-            position += part
+            parts.append(pauses.between_items_s)
+            position += pauses.between_items_s
+        if isinstance(item, float):
+            parts.append(item)
+            described.append({"kind": "silence", "start_s": round(position, 3),
+                              "duration_s": item})
+            position += item
             continue
-        parts.append(part.path)
-        described.append({"role": role, "start_s": round(position, 3), **part.metadata,
-                          "duration_s": part.figures.duration_s})
-        position += part.figures.duration_s
+        parts.append(item.path)
+        described.append({**item.metadata, "start_s": round(position, 3),
+                          "duration_s": item.figures.duration_s})
+        position += item.figures.duration_s
+    parts.append(pauses.lead_out_s)
     figures = concatenate(parts, out, fmt)
     metadata: dict[str, object] = {
         "kind": "program",
         "program": program,
-        "parts": described,
+        "items": described,
         **_common_metadata(figures, target, fmt),
     }
     write_text_atomic(sidecar_path(out), json.dumps(metadata, ensure_ascii=False, indent=2))

@@ -41,6 +41,11 @@ zones:
     name: Khu phố 1
     groups: [all]
     outputs: [{{type: device, sink: zone1}}]
+  - id: khu-pho-2
+    name: Khu phố 2, gần trường học
+    groups: [all]
+    target_lufs: -22
+    outputs: [{{type: device, sink: zone2}}]
 programs:
   - id: thu
     name: Chương trình thử
@@ -106,14 +111,17 @@ def test_daemon_airs_the_program_at_its_time(
     start = (dt.datetime.now(TZ) + dt.timedelta(seconds=25)).replace(microsecond=0)
     schedule = make_ward(tmp_path / "ward", start)
     recording = pulse.record("zone1", tmp_path / "zone1.raw")
+    quieter = pulse.record("zone2", tmp_path / "zone2.raw")
     recording_began = time.time()
     daemon = DaemonProcess(schedule, pulse.env, tmp_path / "daemon.log")
     daemons.append(daemon)
 
     log = daemon.wait_for("scheduled: ", timeout=60)
     assert "ready: thu@" in log, "the program was rendered ahead, before air time"
-    assert f"scheduled: {start:%Y-%m-%d %H:%M:%S %z} Chương trình thử (thu) -> khu-pho-1" in log
+    assert (f"scheduled: {start:%Y-%m-%d %H:%M:%S %z} Chương trình thử (thu) -> "
+            "khu-pho-1, khu-pho-2") in log
     daemon.wait_for("aired thu on khu-pho-1", timeout=90)
+    daemon.wait_for("aired thu on khu-pho-2", timeout=30)
     assert daemon.terminate() == 0
     assert "stopped" in daemon.text()
 
@@ -123,6 +131,10 @@ def test_daemon_airs_the_program_at_its_time(
     first_sound = recording_began + sounding[0] / 48000
     assert abs(first_sound - start.timestamp()) < 1.5, "audio began at the scheduled second"
     assert integrated_lufs(samples[sounding[0] :]) == pytest.approx(-16.0, abs=1.5)
+    near_school = raw_s16(quieter.stop())
+    assert integrated_lufs(near_school) == pytest.approx(-22.0, abs=1.5), (
+        "the zone's own loudness target"
+    )
 
 
 def test_daemon_without_sound_device_keeps_running_and_says_why(
@@ -161,5 +173,5 @@ def test_daemon_refuses_a_broken_schedule_with_line_numbers(tmp_path: Path) -> N
         capture_output=True, text=True, timeout=60, cwd=REPO,
     )
     assert result.returncode == 1
-    assert f"{schedule}:14:5: unknown setting 'strat'. Did you mean 'start'?" in result.stderr
+    assert f"{schedule}:19:5: unknown setting 'strat'. Did you mean 'start'?" in result.stderr
     assert "Traceback" not in result.stderr

@@ -12,7 +12,7 @@ import pytest
 from broadcast.audio import LoudnessTarget, OutputFormat
 from broadcast.config import load_schedule
 from broadcast.planner import plan
-from broadcast.prerender import RenderStore, prepare_program, prepare_recording, prepare_script
+from broadcast.prerender import RenderStore, prepare_chime, prepare_program, prepare_script
 from broadcast.render import Pauses, RenderSettings, render_program
 from broadcast.tts import EspeakEngine
 from broadcast.vietnamese import default_lexicon
@@ -30,7 +30,7 @@ def part_loudness(samples: np.ndarray, parts: list[dict[str, object]]) -> dict[s
             continue
         start = int(float(part["start_s"]) * RATE)  # type: ignore[arg-type]
         end = start + int(float(part["duration_s"]) * RATE)  # type: ignore[arg-type]
-        found[f"{index}:{part['role']}"] = integrated_lufs(samples[start:end])
+        found[f"{index}:{part['kind']}"] = integrated_lufs(samples[start:end])
     return found
 
 
@@ -41,7 +41,7 @@ def check_program(path: Path, target: float = -16.0, ceiling: float = -1.5) -> d
     assert np.abs(samples).max() < 1.0, "no sample clips after MP3 encoding"
     assert loudness_range_lu(path) <= 7.0
     sidecar = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))
-    loudness = part_loudness(samples, sidecar["parts"])
+    loudness = part_loudness(samples, sidecar["items"])
     assert max(loudness.values()) - min(loudness.values()) <= 1.5, loudness
     return loudness
 
@@ -74,21 +74,21 @@ def test_program_with_chimes_is_level_from_part_to_part(
         script = tmp_path / f"s{number}.md"
         script.write_text(SCRIPT.format(title=f"Tin {number}", body=body), encoding="utf-8")
         items.append(prepare_script(script, settings, store))
-    opening = prepare_recording(REPO / "audio" / "chime-open.flac", target, store)
-    closing = prepare_recording(REPO / "audio" / "chime-close.flac", target, store)
+    opening = prepare_chime(None, target, store)
+    closing = prepare_chime(REPO / "audio" / "chime-close.flac", target, store)
 
     out = tmp_path / "program.mp3"
     result = render_program(
-        [items[0], 2.0, items[1]], out, target, Pauses(), OutputFormat(), program="thu",
-        opening=opening, closing=closing,
+        [opening, items[0], 2.0, items[1], closing], out, target, Pauses(), OutputFormat(),
+        program="thu",
     )
-    parts = result.metadata["parts"]
+    parts = result.metadata["items"]
     assert isinstance(parts, list)
-    assert [(p["role"], p.get("kind")) for p in parts] == [
-        ("opening", "audio"), ("item", "bulletin"), ("item", "silence"), ("item", "bulletin"),
-        ("closing", "audio"),
-    ]
+    assert [p["kind"] for p in parts] == ["chime", "bulletin", "silence", "bulletin", "chime"]
     assert parts[0]["start_s"] == Pauses().lead_in_s
+    assert parts[1]["start_s"] == pytest.approx(
+        Pauses().lead_in_s + opening.figures.duration_s + Pauses().between_items_s, abs=0.01
+    )
     loudness = check_program(out)
     assert len(loudness) == 4
     duration = len(decode(out)) / RATE

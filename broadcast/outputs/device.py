@@ -84,15 +84,17 @@ class PlayResult:
 class Playback:
     """Audio playing now. ``wait()`` blocks until it ends; ``stop()`` cuts it off."""
 
-    def __init__(self, path: Path, device: SoundDevice) -> None:
+    def __init__(self, path: Path, device: SoundDevice, gain_db: float = 0.0) -> None:
+        """Start playing ``path``; ``gain_db`` changes the volume for this playback only."""
         if shutil.which("ffmpeg") is None:
             raise NoSoundDevice("ffmpeg is not installed. Run 'make run' once to install it.")
         self.path = path
         self.device = device
         self._stopped = False
         self.started_at = dt.datetime.now(dt.UTC)
+        volume = ["-af", f"volume={gain_db:.2f}dB"] if gain_db else []
         self._decoder = subprocess.Popen(
-            ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),
+            ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), *volume,
              "-f", "s16le", "-ar", str(PLAYBACK_RATE), "-ac", "1", "-"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
