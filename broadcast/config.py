@@ -321,6 +321,15 @@ class GttsSettings(_Model):
 
     tld: str = Field("com", description="Google host suffix, e.g. com.vn.")
     slow: bool = Field(False, description="Read more slowly.")
+    concurrency: Annotated[int, Field(ge=1, le=16)] = Field(
+        4, description="How many pieces of text are sent to Google at once."
+    )
+    timeout: Annotated[float, Field(gt=0, le=120)] = Field(
+        15.0, description="Seconds to wait for Google's answer to one piece."
+    )
+    retries: Annotated[int, Field(ge=0, le=20)] = Field(
+        9, description="Tries again after a rate limit, server error or timeout."
+    )
 
 
 class EspeakSettings(_Model):
@@ -338,6 +347,10 @@ class TtsSettings(_Model):
 
     engine: Literal["auto", "gtts", "espeak"] = Field(
         "auto", description="auto: Google's voice when the internet works, else espeak-ng."
+    )
+    fallback: list[Literal["gtts", "espeak"]] = Field(
+        ["espeak"],
+        description="Engines tried in turn when the engine fails for a bulletin.",
     )
     lexicon: Path | None = Field(
         Path("lexicon.yaml"), description="The ward's own words (names, places, loan words)."

@@ -27,7 +27,7 @@ from broadcast.render import (
     render_program,
     render_recording,
 )
-from broadcast.tts import EspeakEngine, GttsEngine, SpeechEngine, engine_chain
+from broadcast.tts import EspeakEngine, GttsEngine, RetryPolicy, SpeechEngine, engine_chain
 from broadcast.vietnamese import Lexicon, default_lexicon, load_lexicon
 
 ITEM_FORMAT = OutputFormat(codec="flac")
@@ -65,14 +65,17 @@ def schedule_lexicon(schedule: Schedule) -> Lexicon:
 def schedule_engines(
     schedule: Schedule, engine: str | None = None
 ) -> tuple[tuple[SpeechEngine, ...], str | None]:
-    """The engines to try, in order: the schedule's choice (or ``engine``), then espeak-ng.
+    """The engines to try, in order: the schedule's engine (or ``engine``), then its fallbacks.
 
-    espeak-ng is always the last resort, so an internet outage never silences a broadcast.
+    With the default fallback (espeak-ng), an internet outage never silences a broadcast.
     """
     tts = schedule.tts
-    google = GttsEngine(tld=tts.gtts.tld, slow=tts.gtts.slow)
+    google = GttsEngine(
+        tld=tts.gtts.tld, slow=tts.gtts.slow, concurrency=tts.gtts.concurrency,
+        timeout_s=tts.gtts.timeout, retry=RetryPolicy(attempts=tts.gtts.retries + 1),
+    )
     offline = EspeakEngine(voice=tts.espeak.voice, rate=tts.espeak.rate, pitch=tts.espeak.pitch)
-    return engine_chain([engine or tts.engine, "espeak"], google=google, offline=offline)
+    return engine_chain([engine or tts.engine, *tts.fallback], google=google, offline=offline)
 
 
 def schedule_target(schedule: Schedule) -> LoudnessTarget:

@@ -64,6 +64,7 @@ def ward(tmp_path: Path) -> Path:
     target.mkdir()
     shutil.copy(REPO / "schedule.yaml", target / "schedule.yaml")
     shutil.copytree(SCRIPTS, target / "scripts")
+    shutil.copytree(REPO / "audio", target / "audio")
     if (REPO / "lexicon.yaml").exists():
         shutil.copy(REPO / "lexicon.yaml", target / "lexicon.yaml")
     return target

@@ -64,7 +64,8 @@ def test_sample_plan_is_ordered_aware_and_concrete() -> None:
     assert all(b.start.utcoffset() == dt.timedelta(hours=7) for b in found)
     assert {b.program_id for b in found} == {"sang", "chieu", "cuoi-tuan"}
     for broadcast in found:
-        assert all(isinstance(i, ScriptItem) for i in broadcast.items), "rotations resolved"
+        assert all(isinstance(i, ScriptItem | ChimeItem) for i in broadcast.items), (
+            "rotations resolved")
         assert len(broadcast.origins) == len(broadcast.items)
         assert broadcast.key == f"{broadcast.program_id}@{broadcast.start.isoformat()}"
     by_day = {(b.program_id, b.start.date()): b for b in found}
@@ -73,7 +74,8 @@ def test_sample_plan_is_ordered_aware_and_concrete() -> None:
     before = by_day[("sang", day("2026-04-29"))]
     during = by_day[("sang", day("2026-05-04"))]
     assert len(during.items) == len(before.items) + 1, "the campaign adds one pick in May"
-    assert during.origins[-1] == "campaign:thang-hanh-dong-atvsld-2026"
+    assert during.origins[-2] == "campaign:thang-hanh-dong-atvsld-2026", "before the closing chime"
+    assert isinstance(during.items[-1], ChimeItem)
     assert by_day[("cuoi-tuan", day("2026-05-02"))].zone_ids == ("khu-pho-1", "khu-pho-2")
 
 

@@ -51,6 +51,7 @@ def sample(tmp_path: Path) -> Path:
     """A copy of the sample ward, so a test can spoil a script."""
     shutil.copy(REPO / "schedule.yaml", tmp_path / "schedule.yaml")
     shutil.copytree(SCRIPTS, tmp_path / "scripts")
+    shutil.copytree(REPO / "audio", tmp_path / "audio")
     return tmp_path / "schedule.yaml"
 
 
@@ -77,7 +78,8 @@ def test_agenda_lists_broadcasts_with_their_items(sample: Path) -> None:
     assert sang.startswith("  06:30:00-~06:")
     assert sang.endswith("Chương trình phát thanh buổi sáng  (normal; khu-pho-1, khu-pho-2, "
                          "khu-pho-3)")
-    assert "      1. script   scripts/thong-bao-kham-sang-loc-tap-huan-atvsld.md" in lines
+    assert "      1. chime    default" in lines
+    assert "      2. script   scripts/thong-bao-kham-sang-loc-tap-huan-atvsld.md" in lines
     assert any(line.endswith("[campaign thang-hanh-dong-atvsld-2026]") for line in lines)
     assert any(line.endswith("[rotation]") for line in lines)
 
@@ -97,11 +99,13 @@ def test_agenda_json_is_one_object_per_broadcast(sample: Path) -> None:
         assert record["priority"] == "normal"
         assert record["zones"] and set(record["zones"]) <= {"khu-pho-1", "khu-pho-2", "khu-pho-3"}
         for item in record["items"]:
-            assert item["kind"] == "script"
+            assert item["kind"] in ("script", "chime")
             assert (sample.parent / item["path"]).is_file()
     first_weekday = records[1]
     assert first_weekday["start"] == "2026-05-04T06:30:00+07:00"
-    assert first_weekday["items"][-1]["from"] == "campaign:thang-hanh-dong-atvsld-2026"
+    assert [item["kind"] for item in first_weekday["items"]] == [
+        "chime", "script", "script", "script", "chime"]
+    assert first_weekday["items"][-2]["from"] == "campaign:thang-hanh-dong-atvsld-2026"
 
 
 def test_agenda_zone_filter_takes_zones_and_groups(sample: Path) -> None:
@@ -132,9 +136,12 @@ def test_agenda_refuses_a_broken_schedule_with_every_problem(sample: Path) -> No
     result = run("agenda", "--schedule", str(sample))
     assert result.exit_code == 1
     assert "Error: schedule has 2 problems:" in result.output
-    assert f"{sample}:38:12: '6h3' is not a time." in result.output
-    assert f"{sample}:74:5: unknown setting 'max_lenght'. Did you mean 'max_length'?" in (
-        result.output)
+    lines = text.splitlines()
+    start_line = next(n for n, line in enumerate(lines, 1) if 'start: "06:30"' in line)
+    cap_line = next(n for n, line in enumerate(lines, 1) if "max_length: 10m" in line)
+    assert f"{sample}:{start_line}:12: '6h3' is not a time." in result.output
+    assert (f"{sample}:{cap_line}:5: unknown setting 'max_lenght'. Did you mean 'max_length'?"
+            in result.output)
 
 
 def test_agenda_through_the_real_command(tmp_path: Path) -> None:
