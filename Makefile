@@ -6,30 +6,34 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint system clean
+.PHONY: run test lint system system-tests clean
 
 run: system $(STAMP)
 	$(BIN)/broadcast run --schedule schedule.yaml
 
-test: system $(TEST_STAMP)
+test: system-tests $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-lint: $(TEST_STAMP)
+lint: system $(TEST_STAMP)
 	$(BIN)/ruff check .
 
 system:
-	@sh tools/setup-system.sh
+	@PYTHON=$(PYTHON) sh tools/setup-system.sh
 
-$(VENV)/bin/python:
+system-tests:
+	@PYTHON=$(PYTHON) sh tools/setup-system.sh --tests
+
+$(VENV)/bin/pip:
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(VENV)/bin/python
+$(STAMP): pyproject.toml | $(VENV)/bin/pip
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
+$(TEST_STAMP): pyproject.toml | $(VENV)/bin/pip
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP) $@

@@ -341,22 +341,26 @@ def master(
         _, readings = _trial_meters(source, pre, limiter, trials)
     gain = _gain_for(target.integrated_lufs, trials, readings) + codec_drift_db(fmt)
 
-    def encode(gain_db: float) -> AudioFigures:
+    def encode(target_path: Path, gain_db: float) -> AudioFigures:
         # Resampling to the output rate can raise peaks between the source's samples, so the
         # limiter runs once more at the output rate; it only touches those few peaks.
         chain = [*pre, f"volume={gain_db:.2f}dB", *limiter, f"aresample={fmt.sample_rate}",
                  *limiter]
-        with atomic_path(out) as tmp:
-            run_ffmpeg(
-                ["-y", "-i", str(source), "-af", ",".join(chain), *fmt.ffmpeg_args(), str(tmp)],
-                "process and encode audio",
-            )
-        return measure(out)
+        run_ffmpeg(
+            ["-y", "-i", str(source), "-af", ",".join(chain), *fmt.ffmpeg_args(),
+             str(target_path)],
+            "process and encode audio",
+        )
+        return measure(target_path)
 
-    figures = encode(gain)
-    drift = target.integrated_lufs - figures.integrated_lufs
-    if abs(drift) > _GAIN_TOLERANCE_LU:
-        figures = encode(gain + drift)
+    # Lossy encoding can shift loudness a little more: check the encoded file itself and, if it
+    # drifted, encode once more with the difference corrected. Only the final file is renamed
+    # into place.
+    with atomic_path(out) as tmp:
+        figures = encode(tmp, gain)
+        drift = target.integrated_lufs - figures.integrated_lufs
+        if abs(drift) > _GAIN_TOLERANCE_LU:
+            figures = encode(tmp, gain + drift)
     return figures
 
 

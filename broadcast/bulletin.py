@@ -100,7 +100,7 @@ def parse_bulletin(text: str, path: Path) -> Bulletin:
     """Parse script text (already decoded) that came from ``path``."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
-    if not lines or lines[0].strip() != _FENCE:
+    if lines[0].strip() != _FENCE:
         raise BulletinError(
             "the script must start with a '---' line, then the title, author and approval, "
             "then another '---' line. See scripts/README.md.",
@@ -132,6 +132,14 @@ def parse_bulletin(text: str, path: Path) -> Bulletin:
             )
         return str(value).strip()
 
+    approver = meta.get("approved_by")
+    if approver is not None and not isinstance(approver, str):
+        raise BulletinError(
+            "approved_by must be the approver's name and position, for example: "
+            "approved_by: Trần Văn Minh, Phó Chủ tịch UBND phường. A script without it is "
+            "not aired.",
+            Location(path, _key_line(lines, "approved_by", end), 1),
+        )
     title = field("title", required=True)
     assert title is not None
     category = field("category", required=False) or "bản tin"

@@ -93,21 +93,25 @@ class Daemon:
     def __init__(self, options: DaemonOptions) -> None:
         self.options = options
         self.schedule: Schedule = load_schedule(options.schedule_path)
-        engines, note = schedule_engines(self.schedule, options.engine)
-        if note:
-            log.warning(note)
-        self.settings = RenderSettings(
-            engines=engines,
-            lexicon=schedule_lexicon(self.schedule),
-            target=schedule_target(self.schedule),
-            cache=ChunkCache(options.state_dir / "tts-cache"),
-        )
+        self.settings = self._current_settings()
         self.store = RenderStore(options.state_dir / "renders")
         self.devices: dict[str, SoundDevice | None] = {}
         self._stop = threading.Event()
         self._playing: dict[str, Playback] = {}
         self._playing_lock = threading.Lock()
         self.scheduler = BackgroundScheduler(timezone=self.schedule.ward.tz)
+
+    def _current_settings(self) -> RenderSettings:
+        """Render settings with the engines usable now (``auto`` asks whether Google answers)."""
+        engines, note = schedule_engines(self.schedule, self.options.engine)
+        if note:
+            log.warning(note)
+        return RenderSettings(
+            engines=engines,
+            lexicon=schedule_lexicon(self.schedule),
+            target=schedule_target(self.schedule),
+            cache=ChunkCache(self.options.state_dir / "tts-cache"),
+        )
 
     def _find_devices(self) -> dict[str, SoundDevice | None]:
         """The sound device for each zone, or None where there is none (said once, plainly)."""
@@ -144,11 +148,16 @@ class Daemon:
         """Render everything the next hours will air, so air time only has to play."""
         now = dt.datetime.now(self.schedule.ward.tz)
         for broadcast in plan(self.schedule, now, now + self.options.horizon):
+            if self._stop.is_set():
+                return
             for settings in self._zone_groups(broadcast):
                 try:
                     ready = prepare_program(self.schedule, broadcast, settings, self.store)
                 except BroadcastError as exc:
                     log.error("%s cannot be prepared: %s", broadcast.key, exc)
+                    continue
+                except Exception:
+                    log.exception("%s cannot be prepared (unexpected error)", broadcast.key)
                     continue
                 log.info(
                     "ready: %s, %.0f s, %.1f LUFS", broadcast.key, ready.figures.duration_s,
@@ -176,8 +185,13 @@ class Daemon:
             )
 
     def _roll(self) -> None:
-        """Hourly: schedule and render what has come inside the horizon."""
+        """Hourly: schedule and render what has come inside the horizon.
+
+        The engines are looked at again, so a ward whose internet comes back gets Google's voice
+        from the next renders on; whatever is already rendered keeps airing meanwhile.
+        """
         self._schedule_window()
+        self.settings = self._current_settings()
         self.prerender()
 
     def air(self, broadcast: Broadcast) -> None:
@@ -193,6 +207,10 @@ class Daemon:
             except BroadcastError as exc:
                 log.error("%s not aired in %s: %s", broadcast.key,
                           ", ".join(z.id for z in zones), exc)
+                continue
+            except Exception:
+                log.exception("%s not aired in %s (unexpected error)", broadcast.key,
+                              ", ".join(z.id for z in zones))
                 continue
             by_output: dict[tuple[SoundDevice, float], list[str]] = {}
             for zone in zones:
@@ -219,8 +237,15 @@ class Daemon:
         self, program_id: str, audio: RenderedAudio, device: SoundDevice, gain_db: float,
         zones: list[str],
     ) -> None:
+        if self._stop.is_set():
+            log.warning("%s not aired on %s: stopping", program_id, ", ".join(zones))
+            return
         key = f"{program_id}:{device.describe()}:{','.join(zones)}"
-        playback = Playback(audio.path, device, gain_db)
+        try:
+            playback = Playback(audio.path, device, gain_db)
+        except (BroadcastError, OSError) as exc:
+            log.error("%s not aired on %s: %s", program_id, ", ".join(zones), exc)
+            return
         with self._playing_lock:
             self._playing[key] = playback
         log.info("airing %s on %s (%s), %.0f s", program_id, ", ".join(zones),
@@ -247,19 +272,21 @@ class Daemon:
                 self.schedule.ward.name, len(self.schedule.zones), len(self.schedule.programs),
                 " then ".join(engine.identity for engine in self.settings.engines),
             )
-            self.prerender()
+            # Jobs first, renders second: a broadcast due while the first renders run still airs
+            # (rendered on the spot if need be).
             self._schedule_window()
             self.scheduler.add_job(self._roll, IntervalTrigger(hours=1), id="roll",
                                    coalesce=True, max_instances=1)
             self.scheduler.start()
             for broadcast in self.upcoming():
                 log.info("scheduled: %s", describe(broadcast))
+            self.prerender()
             self._stop.wait()
             log.info("stopping")
+            self.scheduler.shutdown(wait=False)
             with self._playing_lock:
                 playing = list(self._playing.items())
             for key, playback in playing:
                 log.warning("cut off: %s", key)
                 playback.stop()
-            self.scheduler.shutdown(wait=False)
             log.info("stopped")

@@ -104,6 +104,11 @@ def sidecar_path(audio: Path) -> Path:
     return audio.with_name(audio.name + ".json")
 
 
+def _forget_sidecar(audio: Path) -> None:
+    """Remove an old sidecar before its audio is replaced, so the two never disagree."""
+    sidecar_path(audio).unlink(missing_ok=True)
+
+
 def spoken_paragraphs(bulletin: Bulletin, lexicon: Lexicon | None) -> list[str]:
     """The bulletin's paragraphs as the engine will read them."""
     return [to_spoken(paragraph, lexicon) for paragraph in bulletin.paragraphs]
@@ -179,6 +184,7 @@ def render_bulletin(
                 pieces.append(chunk_gap)
             pieces.append(next(decoded))
     joined = join_segments(pieces, rate)
+    _forget_sidecar(out)
     with tempfile.TemporaryDirectory(prefix="broadcast-render-") as tmp:
         raw = Path(tmp) / "speech.wav"
         joined.export(raw, format="wav")
@@ -213,6 +219,7 @@ def render_recording(
 ) -> RenderedAudio:
     """Bring a recorded item (a chime, a recorded notice) to the loudness target."""
     fmt = fmt or OutputFormat.for_path(out)
+    _forget_sidecar(out)
     figures = master(source, out, target, fmt)
     metadata: dict[str, object] = {
         "kind": kind,
@@ -256,6 +263,7 @@ def render_program(
                           "duration_s": item.figures.duration_s})
         position += item.figures.duration_s
     parts.append(pauses.lead_out_s)
+    _forget_sidecar(out)
     figures = concatenate(parts, out, fmt)
     metadata: dict[str, object] = {
         "kind": "program",

@@ -50,6 +50,14 @@ def test_unapproved_script_is_refused_with_what_to_do(tmp_path: Path) -> None:
     assert str(caught.value).startswith(str(tmp_path / "x.md"))
 
 
+@pytest.mark.parametrize("value", ["no", "false", "0", "[]"])
+def test_approval_that_is_not_a_name_is_refused(tmp_path: Path, value: str) -> None:
+    text = GOOD.replace("approved_by: Trần Văn Minh, Phó Chủ tịch UBND phường",
+                        f"approved_by: {value}")
+    with pytest.raises(BulletinError, match="approved_by must be the approver's name"):
+        parse_bulletin(text, tmp_path / "x.md")
+
+
 def test_blank_approval_counts_as_unapproved(tmp_path: Path) -> None:
     text = GOOD.replace("approved_by: Trần Văn Minh, Phó Chủ tịch UBND phường", "approved_by: ")
     with pytest.raises(BulletinError, match="not approved"):

@@ -80,6 +80,7 @@ def test_one_garbage_reply_is_retried(fake_google: FakeGoogleTTS) -> None:
         (lambda fake: fake.garbage_next(count=9, html=True),
          "sent a web page instead of speech 3 times"),
         (lambda fake: fake.truncate_next(count=9), "sent audio that is cut short or broken"),
+        (lambda fake: fake.corrupt_next(count=9), "sent a reply that is not speech 3 times"),
         (lambda fake: fake.hang_next(count=9, seconds=5), "did not answer in time 3 times"),
     ],
 )

@@ -104,3 +104,13 @@ def test_inspect_reports_figures_as_json(tmp_path: Path) -> None:
     assert figures["integrated_lufs"] == pytest.approx(integrated_lufs(decode(out)), abs=0.5)
     assert figures["sample_rate"] == 48000
     assert figures["channels"] == 1
+
+
+def test_unwritable_output_is_a_plain_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = broadcast_cli("render", NOTICE, "-o", str(blocker / "x.mp3"), "--engine", "espeak")
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: ")
+    assert "Check the path" in result.stderr
+    assert "Traceback" not in result.stderr

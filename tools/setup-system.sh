@@ -1,7 +1,9 @@
 #!/bin/sh
 # Install the system programs broadcast needs, if any are missing (Debian/Ubuntu, apt-get).
 # Runs as root directly, or through sudo when that works without a password prompt.
+# With --tests, also what the test suite needs (a PulseAudio server it starts privately).
 set -eu
+PYTHON="${PYTHON:-python3}"
 
 need=""
 check() { # check COMMAND PACKAGE
@@ -12,12 +14,14 @@ check() { # check COMMAND PACKAGE
 check ffmpeg ffmpeg
 check ffprobe ffmpeg
 check espeak-ng espeak-ng
-check pulseaudio pulseaudio
+if [ "${1:-}" = "--tests" ]; then
+    check pulseaudio pulseaudio
+fi
 check pactl pulseaudio-utils
 check pacat pulseaudio-utils
 check parec pulseaudio-utils
 check aplay alsa-utils
-if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
     need="$need python3-venv"
 fi
 

@@ -41,10 +41,17 @@ class _SpeechProgressBar:
         self.label = label
         self.bar: Any = None
         self.shown = 0
+        self.shape: tuple[str, int] = ("", 0)
 
     def __call__(self, progress: SpeechProgress) -> None:
         if not sys.stderr.isatty():
             return
+        if self.bar is not None and (progress.engine, progress.total) != self.shape:
+            # The engine fell back: its pieces are cut differently, so start a fresh bar.
+            self.close()
+            self.bar = None
+            self.shown = 0
+        self.shape = (progress.engine, progress.total)
         if self.bar is None:
             self.bar = click.progressbar(
                 length=progress.total,
@@ -85,17 +92,24 @@ def lexicon_for(path: Path | None) -> Lexicon:
     return lexicon
 
 
+def _plain(exc: BroadcastError | OSError) -> str:
+    if isinstance(exc, BroadcastError):
+        return str(exc)
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}. Check the path and the permissions."
+
+
 class _Group(click.Group):
     """Prints operator errors as one plain message; the traceback only with --debug."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except BroadcastError as exc:
+        except (BroadcastError, OSError) as exc:
             options = ctx.find_object(_Context)
             if options is not None and options.debug:
                 raise
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {_plain(exc)}", err=True)
             sys.exit(1)
 
 

@@ -87,9 +87,9 @@ def _play_and_report(audio: Path, device: SoundDevice) -> None:
 
 @click.command()
 @click.argument("source", default="-", type=click.Path(path_type=Path, dir_okay=False,
-                                                        allow_dash=True))
+                                                        allow_dash=True, exists=True))
 @click.option("--chunks", is_flag=True, help="Show the pieces sent to the TTS engine instead.")
-@click.option("--max-chars", type=int, default=100, show_default=True,
+@click.option("--max-chars", type=click.IntRange(20, 1000), default=100, show_default=True,
               help="Longest piece with --chunks.")
 @click.option("--lexicon", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Extra lexicon file (default: ./lexicon.yaml if present).")

@@ -7,13 +7,15 @@ subprocesses that can be stopped at any time.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 from broadcast.errors import BroadcastError
 
@@ -92,20 +94,33 @@ class Playback:
         self.device = device
         self._stopped = False
         self.started_at = dt.datetime.now(dt.UTC)
-        volume = ["-af", f"volume={gain_db:.2f}dB"] if gain_db else []
+        # A louder zone must not clip: its gain is followed by the same peak ceiling as mastering.
+        volume = [] if not gain_db else [
+            "-af", f"volume={gain_db:.2f}dB,alimiter=limit=-2.5dB:level=false:latency=true"
+        ]
+        # Errors go to files, not pipes nobody reads while playing: a full pipe would stall.
+        # Both files are closed by wait(), which owns the ExitStack.
+        self._files = contextlib.ExitStack()
+        self._decoder_errors = self._files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
+        self._player_errors = self._files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
         self._decoder = subprocess.Popen(
             ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), *volume,
              "-f", "s16le", "-ar", str(PLAYBACK_RATE), "-ac", "1", "-"],
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._decoder_errors,
         )
-        self._player = subprocess.Popen(
-            self._player_command(),
-            stdin=self._decoder.stdout,
-            stderr=subprocess.PIPE,
-        )
-        assert self._decoder.stdout is not None
-        self._decoder.stdout.close()
+        try:
+            self._player = subprocess.Popen(
+                self._player_command(), stdin=self._decoder.stdout, stderr=self._player_errors
+            )
+        except OSError:
+            self._decoder.kill()
+            self._decoder.wait()
+            self._files.close()
+            raise
+        finally:
+            assert self._decoder.stdout is not None
+            self._decoder.stdout.close()
 
     def _player_command(self) -> list[str]:
         if self.device.backend == "pulse":
@@ -120,20 +135,19 @@ class Playback:
             command += ["-D", self.device.sink]
         return command
 
-    def wait(self, timeout: float | None = None) -> PlayResult:
-        player_code = self._player.wait(timeout=timeout)
-        decoder_code = self._decoder.wait(timeout=10)
-        ended = dt.datetime.now(dt.UTC)
-        if self._stopped:
-            return PlayResult(self.started_at, ended, completed=False, error="stopped")
-        error = None
-        if decoder_code != 0:
-            assert self._decoder.stderr is not None
-            error = "cannot decode: " + self._decoder.stderr.read().decode(errors="replace").strip()
-        elif player_code != 0:
-            assert self._player.stderr is not None
-            error = "player failed: " + self._player.stderr.read().decode(errors="replace").strip()
-        return PlayResult(self.started_at, ended, completed=error is None, error=error)
+    def wait(self) -> PlayResult:
+        with self._files:
+            player_code = self._player.wait()
+            decoder_code = self._decoder.wait(timeout=10)
+            ended = dt.datetime.now(dt.UTC)
+            if self._stopped:
+                return PlayResult(self.started_at, ended, completed=False, error="stopped")
+            error = None
+            if decoder_code != 0:
+                error = "cannot decode: " + _read(self._decoder_errors)
+            elif player_code != 0:
+                error = "player failed: " + _read(self._player_errors)
+            return PlayResult(self.started_at, ended, completed=error is None, error=error)
 
     def stop(self) -> None:
         self._stopped = True
@@ -146,6 +160,11 @@ class Playback:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _read(errors: IO[bytes]) -> str:
+    errors.seek(0)
+    return errors.read()[-2000:].decode(errors="replace").strip()
 
 
 def play(path: Path, device: SoundDevice) -> PlayResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -42,4 +43,6 @@ class SpeechEngine(Protocol):
     @property
     def concurrency(self) -> int: ...
 
-    def synthesize(self, text: str) -> SpeechClip: ...
+    def synthesize(self, text: str, cancel: threading.Event | None = None) -> SpeechClip:
+        """Speak ``text``. Once ``cancel`` is set, stop trying again and raise EngineError."""
+        ...

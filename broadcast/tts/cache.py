@@ -20,12 +20,23 @@ from pathlib import Path
 
 from broadcast.errors import BroadcastError
 from broadcast.tts.base import SpeechClip
+from broadcast.tts.mp3 import inspect_mp3
 
 _FORMATS = ("mp3", "wav")
 
 
 class CacheError(BroadcastError):
     """The cache folder cannot be written."""
+
+
+def _looks_whole(data: bytes, fmt: str) -> bool:
+    if fmt == "wav":
+        return len(data) > 44 and data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+    try:
+        inspect_mp3(data)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,9 @@ class ChunkCache:
                 continue
             except OSError:
                 return None
-            if not data:
+            if not _looks_whole(data, fmt):
+                # A damaged entry (a disk fault, a hand edit) is dropped and made again.
+                path.unlink(missing_ok=True)
                 return None
             with contextlib.suppress(OSError):
                 os.utime(path)  # marks the entry as recently used for eviction

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,9 @@ class EspeakEngine:
     def identity(self) -> str:
         return f"espeak-ng:{self.voice}:rate={self.rate}:pitch={self.pitch}"
 
-    def synthesize(self, text: str) -> SpeechClip:
+    def synthesize(self, text: str, cancel: threading.Event | None = None) -> SpeechClip:
+        if cancel is not None and cancel.is_set():
+            raise EngineError("espeak-ng was stopped.")
         binary = shutil.which("espeak-ng")
         if binary is None:
             raise EngineError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import random
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -120,6 +121,9 @@ class GttsEngine:
             raise _classify(exc) from None
         except AssertionError:
             raise EngineError("Google TTS got no text to read.") from None
+        except (ValueError, requests.RequestException):
+            # gTTS decodes the reply itself: bad base64 or a page that is not UTF-8 ends here.
+            raise _Retryable("sent a reply that is not speech") from None
         data = buffer.getvalue()
         if not data:
             raise _Retryable("sent a web page instead of speech")
@@ -129,9 +133,10 @@ class GttsEngine:
             raise _Retryable("sent audio that is cut short or broken") from None
         return data
 
-    def synthesize(self, text: str) -> SpeechClip:
+    def synthesize(self, text: str, cancel: threading.Event | None = None) -> SpeechClip:
         rng = random.Random()
         started = time.monotonic()
+        cancel = cancel or threading.Event()
         last: _Retryable | None = None
         for attempt in range(self.retry.attempts):
             try:
@@ -140,7 +145,8 @@ class GttsEngine:
                 last = exc
                 if attempt + 1 < self.retry.attempts:
                     wait = exc.wait_s if exc.wait_s is not None else self.retry.delay(attempt, rng)
-                    time.sleep(min(wait, self.retry.max_delay_s))
+                    if cancel.wait(min(wait, self.retry.max_delay_s)):
+                        raise EngineError("Google TTS request stopped.") from None
         assert last is not None
         elapsed = time.monotonic() - started
         raise EngineError(

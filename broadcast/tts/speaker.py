@@ -7,6 +7,7 @@ when an engine fails, the next one speaks it all and the result says why it fell
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -76,8 +77,9 @@ def _speak_with(
     retries = 0
     if missing:
         pool = ThreadPoolExecutor(max_workers=max(1, engine.concurrency))
+        cancel = threading.Event()
         futures: dict[Future[SpeechClip], str] = {
-            pool.submit(engine.synthesize, text): text for text in missing
+            pool.submit(engine.synthesize, text, cancel): text for text in missing
         }
         pending = set(futures)
         try:
@@ -93,7 +95,10 @@ def _speak_with(
                     done += flat.count(text)
                     report()
         finally:
-            # On failure, do not wait for requests still retrying: the next engine takes over.
+            # On failure, requests still retrying stop at their next wait and nothing waits for
+            # them: the next engine takes over at once.
+            if pending:
+                cancel.set()
             pool.shutdown(wait=not pending, cancel_futures=True)
     return Speech(
         paragraphs=[[clips[text] for text in chunks] for chunks in chunked],

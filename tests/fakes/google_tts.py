@@ -95,7 +95,12 @@ class _Truncate:
     keep: float
 
 
-_Fault = _Status | _Hang | _Garbage | _Truncate
+@dataclass(frozen=True)
+class _Corrupt:
+    pass
+
+
+_Fault = _Status | _Hang | _Garbage | _Truncate | _Corrupt
 
 
 def _label(fault: _Fault) -> str:
@@ -110,6 +115,8 @@ def _label(fault: _Fault) -> str:
             return "garbage"
         case _Truncate():
             return "truncate"
+        case _Corrupt():
+            return "corrupt"
 
 
 def synthesize_mp3(text: str) -> bytes:
@@ -420,6 +427,13 @@ class FakeGoogleTTS:
             raise ValueError("keep must be in [0, 1)")
         self._queue(_Truncate(keep), count)
 
+    def corrupt_next(self, count: int = 1) -> None:
+        """Answer the next ``count`` requests with a frame whose audio is not valid base64.
+
+        gTTS's own decoding then fails with ``binascii.Error``, not ``gTTSError``.
+        """
+        self._queue(_Corrupt(), count)
+
     def reset(self) -> None:
         """Forget requests and queued faults, zero latency and ``max_concurrent``.
 
@@ -493,6 +507,8 @@ class FakeGoogleTTS:
                 handler.send(200, _html_page("Google Translate"))
             case _Garbage():
                 handler.send(200, _batchexecute(None, [3]), _JSON)
+            case _Corrupt():
+                handler.send(200, _batchexecute(_compact_json(["abc"])), _JSON)
             case _Truncate(keep):
                 audio = self.audio_for(text)
                 reply = batchexecute_reply(audio[: int(len(audio) * keep)])
