@@ -316,10 +316,16 @@ class Ward(_Model):
         return ZoneInfo(self.timezone)
 
 
+_TLD_PATTERN = r"^[a-z]{2,3}(\.[a-z]{2,3})?$"
+
+
 class GttsSettings(_Model):
     """Settings of Google's voice."""
 
-    tld: str = Field("com", description="Google host suffix, e.g. com.vn.")
+    tld: str = Field(
+        "com", description="Google host suffix, e.g. com.vn.",
+        json_schema_extra={"pattern": _TLD_PATTERN},
+    )
     slow: bool = Field(False, description="Read more slowly.")
     concurrency: Annotated[int, Field(ge=1, le=16)] = Field(
         4, description="How many pieces of text are sent to Google at once."
@@ -330,6 +336,15 @@ class GttsSettings(_Model):
     retries: Annotated[int, Field(ge=0, le=20)] = Field(
         9, description="Tries again after a rate limit, server error or timeout."
     )
+
+    @field_validator("tld")
+    @classmethod
+    def _google_suffix(cls, value: str) -> str:
+        # Only a plain suffix: anything else could send the bulletin's text elsewhere and air
+        # whatever audio comes back.
+        if not re.fullmatch(_TLD_PATTERN, value):
+            raise ValueError(f"'{value}' is not a Google host suffix. Write com or com.vn")
+        return value
 
 
 class EspeakSettings(_Model):

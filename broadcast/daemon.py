@@ -39,6 +39,9 @@ from broadcast.tts import ChunkCache
 
 log = logging.getLogger("broadcast.daemon")
 
+RENDERS_KEPT_UNUSED = dt.timedelta(days=30)
+"""Rendered items and programs not used for this long are deleted (the disk stays bounded)."""
+
 GRACE = dt.timedelta(minutes=10)
 """A program whose start was missed by less than this still airs, late."""
 
@@ -112,6 +115,17 @@ class Daemon:
             target=schedule_target(self.schedule),
             cache=ChunkCache(self.options.state_dir / "tts-cache"),
         )
+
+    def _find_device(self, zone: Zone) -> SoundDevice | None:
+        """Look again for a zone's sound device (the sound server may have started since)."""
+        sink = zone.outputs[0].sink if zone.outputs else None
+        try:
+            device = find_sound_device(sink)
+        except NoSoundDevice:
+            return None
+        log.info("zone %s: sound device found: %s", zone.id, device.describe())
+        self.devices[zone.id] = device
+        return device
 
     def _find_devices(self) -> dict[str, SoundDevice | None]:
         """The sound device for each zone, or None where there is none (said once, plainly)."""
@@ -192,6 +206,10 @@ class Daemon:
         """
         self._schedule_window()
         self.settings = self._current_settings()
+        removed = self.store.prune(RENDERS_KEPT_UNUSED)
+        if removed:
+            log.info("removed %d renders not used for %d days", removed,
+                     RENDERS_KEPT_UNUSED.days)
         self.prerender()
 
     def air(self, broadcast: Broadcast) -> None:
@@ -214,7 +232,7 @@ class Daemon:
                 continue
             by_output: dict[tuple[SoundDevice, float], list[str]] = {}
             for zone in zones:
-                device = self.devices.get(zone.id)
+                device = self.devices.get(zone.id) or self._find_device(zone)
                 if device is None:
                     log.error("%s not heard in zone %s: no sound device", broadcast.key, zone.id)
                     continue

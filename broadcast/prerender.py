@@ -7,8 +7,11 @@ approved never gets this far: rendering refuses it.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import hashlib
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from broadcast.render import (
     render_bulletin,
     render_program,
     render_recording,
+    sidecar_path,
 )
 from broadcast.tts import EspeakEngine, GttsEngine, RetryPolicy, SpeechEngine, engine_chain
 from broadcast.vietnamese import Lexicon, default_lexicon, load_lexicon
@@ -49,6 +53,26 @@ class RenderStore:
     @property
     def programs(self) -> Path:
         return self.root / "programs"
+
+    def prune(self, unused_for: dt.timedelta) -> int:
+        """Delete renders not used for ``unused_for`` (and their sidecars); return how many.
+
+        Using a render marks it, so what airs keeps its files; what no longer airs goes.
+        """
+        cutoff = time.time() - unused_for.total_seconds()
+        removed = 0
+        for folder in (self.items, self.programs):
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if path.suffix == ".json":
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    if path.stat().st_mtime < cutoff:
+                        path.unlink()
+                        sidecar_path(path).unlink(missing_ok=True)
+                        removed += 1
+        return removed
 
 
 def schedule_lexicon(schedule: Schedule) -> Lexicon:

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -283,6 +284,7 @@ def load_rendered(path: Path) -> RenderedAudio | None:
     try:
         metadata = json.loads(sidecar.read_text(encoding="utf-8"))
         figures = AudioFigures(**metadata["figures"])
+        os.utime(path)  # marks the render as recently used, for pruning
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return RenderedAudio(path, figures, metadata)

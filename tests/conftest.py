@@ -38,6 +38,14 @@ def private_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="session")
+def reference_text() -> str:
+    """The reference plan's text; tests that read it are skipped where it is not beside us."""
+    if not REFERENCE_DOCUMENT.is_file():
+        pytest.skip(f"the reference document is not at {REFERENCE_DOCUMENT}")
+    return REFERENCE_DOCUMENT.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
 def sample_scripts() -> list[Path]:
     return sorted(p for p in SCRIPTS.glob("*.md") if p.name != "README.md")
 

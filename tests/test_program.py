@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -110,3 +112,22 @@ def test_sample_ward_programs_land_on_target(
     program = prepare_program(schedule, broadcast, settings, RenderStore(tmp_path / "renders"))
     check_program(program.path)
     assert program.figures.duration_s < 15 * 60
+
+
+def test_render_store_forgets_what_has_not_aired_for_a_month(
+    settings: RenderSettings, tmp_path: Path
+) -> None:
+    store = RenderStore(tmp_path / "renders")
+    script = tmp_path / "s.md"
+    script.write_text(SCRIPT.format(title="Tin", body="Bà con chú ý lắng nghe."), encoding="utf-8")
+    kept = prepare_script(script, settings, store)
+    stale = store.items / "old-bulletin.flac"
+    stale.write_bytes(b"x")
+    stale.with_name(stale.name + ".json").write_text("{}", encoding="utf-8")
+    month_ago = time.time() - 31 * 86400
+    for path in (kept.path, stale):
+        os.utime(path, (month_ago, month_ago))
+    assert prepare_script(script, settings, store).path == kept.path, "reused, and marked used"
+    assert store.prune(dt.timedelta(days=30)) == 1
+    assert kept.path.exists() and not stale.exists()
+    assert not stale.with_name(stale.name + ".json").exists()

@@ -9,10 +9,8 @@ import pytest
 import yaml
 
 from broadcast.vietnamese import chunk_spoken, to_spoken
-from tests.conftest import REFERENCE_DOCUMENT
 
 DATA = Path(__file__).parent / "data" / "vietnamese"
-REFERENCE = REFERENCE_DOCUMENT
 CASES = yaml.safe_load((DATA / "chunking.yaml").read_text(encoding="utf-8"))
 
 
@@ -112,8 +110,8 @@ def test_rejects_a_useless_limit() -> None:
         chunk_spoken("xin chào", 0)
 
 
-def test_whole_reference_document() -> None:
-    spoken = to_spoken(REFERENCE.read_text(encoding="utf-8"))
+def test_whole_reference_document(reference_text: str) -> None:
+    spoken = to_spoken(reference_text)
     for max_chars in (60, 100, 200):
         chunks = chunk_spoken(spoken, max_chars)
         check_rules(spoken, chunks, max_chars)

@@ -9,10 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from broadcast.vietnamese import to_spoken
-from tests.conftest import REFERENCE_DOCUMENT
 from tests.test_vietnamese_normalize import ALL_CASES
 
-REFERENCE = REFERENCE_DOCUMENT.read_text(encoding="utf-8")
 FORBIDDEN = re.compile(
     r"[\d*#_|~/\\@&%$+=<>()\[\]{}\"'`^\u2018-\u201f\u2022\u2192\u200b-\u200f\ufeff-]"
 )
@@ -34,12 +32,12 @@ def test_no_digits_or_symbols_and_nfd_reads_the_same(source: str) -> None:
     assert to_spoken(unicodedata.normalize("NFD", source)) == spoken
 
 
-def test_reference_document_is_clean_and_keeps_its_lines() -> None:
-    spoken = to_spoken(REFERENCE)
+def test_reference_document_is_clean_and_keeps_its_lines(reference_text: str) -> None:
+    spoken = to_spoken(reference_text)
     assert_clean(spoken)
-    assert len(spoken.splitlines()) == len(REFERENCE.splitlines())
-    assert spoken.count("\n") == REFERENCE.count("\n")
-    assert to_spoken(unicodedata.normalize("NFD", REFERENCE)) == spoken
+    assert len(spoken.splitlines()) == len(reference_text.splitlines())
+    assert spoken.count("\n") == reference_text.count("\n")
+    assert to_spoken(unicodedata.normalize("NFD", reference_text)) == spoken
 
 
 @pytest.mark.parametrize(
@@ -64,8 +62,8 @@ def test_reference_document_is_clean_and_keeps_its_lines() -> None:
         "phó bí thư",
     ],
 )
-def test_reference_document_phrases(phrase: str) -> None:
-    assert phrase in to_spoken(REFERENCE)
+def test_reference_document_phrases(phrase: str, reference_text: str) -> None:
+    assert phrase in to_spoken(reference_text)
 
 
 @pytest.mark.parametrize(
@@ -110,16 +108,16 @@ def test_junk_never_raises_and_never_leaks_symbols(junk: str) -> None:
     assert_clean(to_spoken(junk))
 
 
-def test_five_megabyte_single_line_completes() -> None:
-    line = " ".join(REFERENCE.split())
+def test_five_megabyte_single_line_completes(reference_text: str) -> None:
+    line = " ".join(reference_text.split())
     text = (line + " ") * (5_000_000 // len(line) + 1)
     spoken = to_spoken(text)
     assert "\n" not in spoken
     assert spoken.startswith("kế hoạch")
 
 
-def test_thread_safe() -> None:
-    texts = [source for source in SOURCES[:200]] + [REFERENCE] * 5
+def test_thread_safe(reference_text: str) -> None:
+    texts = [source for source in SOURCES[:200]] + [reference_text] * 5
     expected = [to_spoken(text) for text in texts]
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(to_spoken, texts * 3))
