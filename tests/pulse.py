@@ -40,12 +40,27 @@ class PulseServer:
         """Environment that points clients (pactl, pacat, parec, broadcast) at this server."""
         return pulse_env(self.root)
 
+    def recorders(self) -> int:
+        """How many recording streams the server has now."""
+        listing = subprocess.run(
+            ["pactl", "list", "short", "source-outputs"], env=self.env, capture_output=True,
+            text=True, check=True,
+        ).stdout
+        return len([line for line in listing.splitlines() if line.strip()])
+
     def record(self, sink: str, out: Path) -> Recording:
+        """Record ``sink``'s monitor to ``out``; returns once the recorder is connected."""
+        before = self.recorders()
         process = subprocess.Popen(
             ["parec", f"--device={sink}.monitor", "--format=s16le", "--rate=48000",
              "--channels=1", "--raw", "--latency-msec=20"],
             stdout=out.open("wb"), stderr=subprocess.PIPE, env=self.env,
         )
+        deadline = time.monotonic() + 10
+        while self.recorders() <= before:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"parec could not record {sink}")
+            time.sleep(0.02)
         return Recording(process, out)
 
     def stop(self) -> None:

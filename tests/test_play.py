@@ -50,7 +50,6 @@ def test_play_audio_file_reaches_the_sink_intact(
     pulse: PulseServer, rendered: Path, tmp_path: Path
 ) -> None:
     recording = pulse.record("zone1", tmp_path / "zone1.raw")
-    time.sleep(0.5)
     result = broadcast_cli("play", str(rendered), "--sink", "zone1", env=pulse.env)
     time.sleep(0.5)
     recorded = raw_s16(recording.stop())
@@ -72,7 +71,6 @@ def test_play_script_renders_then_plays_on_the_chosen_sink(
 ) -> None:
     wanted = pulse.record("zone2", tmp_path / "zone2.raw")
     other = pulse.record("zone1", tmp_path / "zone1.raw")
-    time.sleep(0.5)
     result = broadcast_cli(
         "play", str(short_script), "--sink", "zone2", "--engine", "espeak", env=pulse.env
     )
