@@ -365,11 +365,12 @@ def master(
 
 
 def concatenate(
-    parts: Sequence[Path | float], out: Path, fmt: OutputFormat
+    parts: Sequence[Path | float], out: Path, fmt: OutputFormat, true_peak_dbtp: float
 ) -> AudioFigures:
     """Join audio files and pauses (seconds, as floats) into ``out`` in one streaming pass.
 
-    Memory use does not grow with program length: ffmpeg reads each part in turn.
+    Memory use does not grow with program length: ffmpeg reads each part in turn. The parts
+    are already mastered; the encoder's level drop is made up, under the same peak limit.
     """
     if not parts:
         raise AudioError("nothing to join: the program has no items.")
@@ -390,7 +391,13 @@ def concatenate(
             f"aformat=sample_fmts=fltp:channel_layouts={layout}[p{index}]"
         )
         labels.append(f"[p{index}]")
-    graph = ";".join([*filters, f"{''.join(labels)}concat=n={len(parts)}:v=0:a=1[out]"])
+    finish = (
+        f"volume={codec_drift_db(fmt):.2f}dB,"
+        f"alimiter=limit={true_peak_dbtp - _LIMITER_MARGIN_DB:.2f}dB:level=false:latency=true"
+    )
+    graph = ";".join(
+        [*filters, f"{''.join(labels)}concat=n={len(parts)}:v=0:a=1,{finish}[out]"]
+    )
     with atomic_path(out) as tmp:
         run_ffmpeg(
             ["-y", *inputs, "-filter_complex", graph, "-map", "[out]",

@@ -265,7 +265,7 @@ def render_program(
         position += item.figures.duration_s
     parts.append(pauses.lead_out_s)
     _forget_sidecar(out)
-    figures = concatenate(parts, out, fmt)
+    figures = concatenate(parts, out, fmt, target.true_peak_dbtp)
     metadata: dict[str, object] = {
         "kind": "program",
         "program": program,
