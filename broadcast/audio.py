@@ -100,10 +100,6 @@ class AudioFigures:
     sample_rate: int
     channels: int
 
-    @property
-    def is_silent(self) -> bool:
-        return self.integrated_lufs <= SILENCE_LUFS
-
 
 @dataclass(frozen=True)
 class SpeechProcessing:

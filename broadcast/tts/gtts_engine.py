@@ -40,7 +40,7 @@ class RetryPolicy:
     max_delay_s: float = 8.0
 
     def delay(self, attempt: int, rng: random.Random) -> float:
-        """Seconds to wait before try number ``attempt + 1`` (full jitter on an exponential)."""
+        """Seconds before try ``attempt + 1``: exponential, randomly shortened by up to half."""
         ceiling = min(self.max_delay_s, self.base_delay_s * (2**attempt))
         return ceiling * (0.5 + rng.random() / 2)
 
