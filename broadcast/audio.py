@@ -325,23 +325,22 @@ def master(
 
     # One pass measures the processed speech and several trial gains through the limiter (which
     # takes a little loudness away, more the harder it works); the gain that hits the target is
-    # interpolated between the trials around it. Trials run at the source's own sample rate
-    # (speech engines deliver 22-24 kHz), which halves their cost; loudness does not depend on it.
+    # interpolated between the trials around it. Speech is processed at the engine's own rate
+    # (22-24 kHz) and only then resampled; resampling can raise peaks between samples, so the
+    # limiter runs again at the output rate. Trials include both, so one encode is enough.
     center = target.integrated_lufs - expected
     trials = [center + offset for offset in _TRIAL_OFFSETS_DB]
-    measured, readings = _trial_meters(source, pre, limiter, trials)
+    limited = [*limiter, f"aresample={fmt.sample_rate}", *limiter]
+    measured, readings = _trial_meters(source, pre, limited, trials)
     if measured <= SILENCE_LUFS:
         raise AudioError(f"'{source.name}' is silent: there is nothing to make louder.")
     if not min(readings) <= target.integrated_lufs <= max(readings):
         trials = [target.integrated_lufs - measured + offset for offset in _TRIAL_OFFSETS_DB]
-        _, readings = _trial_meters(source, pre, limiter, trials)
+        _, readings = _trial_meters(source, pre, limited, trials)
     gain = _gain_for(target.integrated_lufs, trials, readings) + codec_drift_db(fmt)
 
     def encode(target_path: Path, gain_db: float) -> AudioFigures:
-        # Resampling to the output rate can raise peaks between the source's samples, so the
-        # limiter runs once more at the output rate; it only touches those few peaks.
-        chain = [*pre, f"volume={gain_db:.2f}dB", *limiter, f"aresample={fmt.sample_rate}",
-                 *limiter]
+        chain = [*pre, f"volume={gain_db:.2f}dB", *limited]
         run_ffmpeg(
             ["-y", "-i", str(source), "-af", ",".join(chain), *fmt.ffmpeg_args(),
              str(target_path)],
