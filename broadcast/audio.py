@@ -168,11 +168,18 @@ def _parse_ebur128(stderr: str, peak: bool = True) -> tuple[float, float, float]
     return values["i"], values["tp"], values["lra"]
 
 
-def _meter(source: Path, filters: Sequence[str]) -> tuple[float, float, float]:
-    """Integrated loudness, true peak and loudness range of ``source`` after ``filters``."""
-    chain = ",".join([*filters, "ebur128=peak=true:framelog=verbose"])
-    stderr = run_ffmpeg(["-i", str(source), "-af", chain, "-f", "null", "-"], "measure audio")
-    return _parse_ebur128(stderr)
+def _meter(
+    source: Path | str, filters: Sequence[str], peak: bool = True
+) -> tuple[float, float, float]:
+    """Integrated loudness, true peak and loudness range of ``source`` after ``filters``.
+
+    ``source`` is a file, or (as text) an ffmpeg lavfi source such as ``anoisesrc=d=6``.
+    """
+    inputs = ["-i", str(source)] if isinstance(source, Path) else ["-f", "lavfi", "-i", source]
+    meter = "ebur128=peak=true:framelog=verbose" if peak else "ebur128=framelog=verbose"
+    chain = ",".join([*filters, meter])
+    stderr = run_ffmpeg([*inputs, "-af", chain, "-f", "null", "-"], "measure audio")
+    return _parse_ebur128(stderr, peak=peak)
 
 
 def probe(path: Path) -> tuple[float, int, int]:
@@ -245,17 +252,9 @@ def codec_drift_db(fmt: OutputFormat) -> float:
         noise = f"anoisesrc=d=6:c=pink:a=0.2:r={fmt.sample_rate}:seed=1"
         run_ffmpeg(["-f", "lavfi", "-i", noise, *fmt.ffmpeg_args(), str(encoded)],
                     "calibrate the encoder")
-        before = _meter_lavfi(noise)
+        before, _, _ = _meter(noise, [], peak=False)
         after, _, _ = _meter(encoded, [])
     return before - after
-
-
-def _meter_lavfi(source: str) -> float:
-    stderr = run_ffmpeg(
-        ["-f", "lavfi", "-i", source, "-af", "ebur128=framelog=verbose", "-f", "null", "-"],
-        "measure audio",
-    )
-    return _parse_ebur128(stderr, peak=False)[0]
 
 
 def _trial_meters(

@@ -116,11 +116,14 @@ class Daemon:
             cache=ChunkCache(self.options.state_dir / "tts-cache"),
         )
 
+    @staticmethod
+    def _sink(zone: Zone) -> str | None:
+        return zone.outputs[0].sink if zone.outputs else None
+
     def _find_device(self, zone: Zone) -> SoundDevice | None:
         """Look again for a zone's sound device (the sound server may have started since)."""
-        sink = zone.outputs[0].sink if zone.outputs else None
         try:
-            device = find_sound_device(sink)
+            device = find_sound_device(self._sink(zone))
         except NoSoundDevice:
             return None
         log.info("zone %s: sound device found: %s", zone.id, device.describe())
@@ -131,9 +134,8 @@ class Daemon:
         """The sound device for each zone, or None where there is none (said once, plainly)."""
         devices: dict[str, SoundDevice | None] = {}
         for zone in self.schedule.zones:
-            sink = zone.outputs[0].sink if zone.outputs else None
             try:
-                devices[zone.id] = find_sound_device(sink)
+                devices[zone.id] = find_sound_device(self._sink(zone))
             except NoSoundDevice as exc:
                 devices[zone.id] = None
                 log.warning("zone %s: %s Broadcasts will be logged but not heard.", zone.id, exc)

@@ -105,6 +105,12 @@ def sidecar_path(audio: Path) -> Path:
     return audio.with_name(audio.name + ".json")
 
 
+def _finish(out: Path, figures: AudioFigures, metadata: dict[str, object]) -> RenderedAudio:
+    """Write the sidecar beside the finished audio and return both as one result."""
+    write_text_atomic(sidecar_path(out), json.dumps(metadata, ensure_ascii=False, indent=2))
+    return RenderedAudio(out, figures, metadata)
+
+
 def _forget_sidecar(audio: Path) -> None:
     """Remove an old sidecar before its audio is replaced, so the two never disagree."""
     sidecar_path(audio).unlink(missing_ok=True)
@@ -207,8 +213,7 @@ def render_bulletin(
         "warnings": speech.warnings,
         **_common_metadata(figures, settings.target, fmt),
     }
-    write_text_atomic(sidecar_path(out), json.dumps(metadata, ensure_ascii=False, indent=2))
-    return RenderedAudio(out, figures, metadata)
+    return _finish(out, figures, metadata)
 
 
 def render_recording(
@@ -227,8 +232,7 @@ def render_recording(
         "file": str(source),
         **_common_metadata(figures, target, fmt),
     }
-    write_text_atomic(sidecar_path(out), json.dumps(metadata, ensure_ascii=False, indent=2))
-    return RenderedAudio(out, figures, metadata)
+    return _finish(out, figures, metadata)
 
 
 def render_program(
@@ -272,8 +276,7 @@ def render_program(
         "items": described,
         **_common_metadata(figures, target, fmt),
     }
-    write_text_atomic(sidecar_path(out), json.dumps(metadata, ensure_ascii=False, indent=2))
-    return RenderedAudio(out, figures, metadata)
+    return _finish(out, figures, metadata)
 
 
 def load_rendered(path: Path) -> RenderedAudio | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -65,9 +66,9 @@ def _speak_with(
             kept = cache.get(engine.identity, text)
             if kept is not None:
                 clips[text] = kept
-    hits = sum(1 for text in flat if text in clips)
-    missing = list(dict.fromkeys(text for text in flat if text not in clips))
-    done = len(flat) - sum(1 for text in flat if text not in clips)
+    uses = Counter(flat)
+    missing = [text for text in uses if text not in clips]
+    hits = done = len(flat) - sum(uses[text] for text in missing)
 
     def report() -> None:
         if progress is not None:
@@ -92,7 +93,7 @@ def _speak_with(
                     retries += clip.retries
                     if cache is not None:
                         cache.put(engine.identity, text, clip)
-                    done += flat.count(text)
+                    done += uses[text]
                     report()
         finally:
             # On failure, requests still retrying stop at their next wait and nothing waits for
