@@ -80,6 +80,8 @@ _DURATION_RE = re.compile(
 )
 _URL_RE = re.compile(r"(?:https?|rtsp|rtmp|mms)://\S+", re.IGNORECASE)
 _GLOB_CHARS = frozenset("*?[")
+_ICECAST_RE = re.compile(r"[A-Za-z0-9.-]+:\d{1,5}/[A-Za-z0-9._/-]+")
+OUTPUT_TYPES = ("device", "icecast", "file")
 
 
 class ScheduleError(BroadcastError):
@@ -138,6 +140,13 @@ def _positive_duration(value: object) -> dt.timedelta:
     length = parse_duration(value)
     if length <= dt.timedelta(0):
         raise ValueError("a length of time must be more than zero")
+    return length
+
+
+def _grace_length(value: object) -> dt.timedelta:
+    length = dt.timedelta(0) if value == 0 else parse_duration(value)
+    if not dt.timedelta(0) <= length <= dt.timedelta(hours=12):
+        raise ValueError("grace is between 0 and 12h, e.g. 10m")
     return length
 
 
@@ -398,15 +407,113 @@ class DeviceOutput(_Model):
     sink: str | None = Field(None, description="PulseAudio sink or ALSA device name.")
 
 
+def _icecast_address(value: str) -> str:
+    if not _ICECAST_RE.fullmatch(value.strip()):
+        raise ValueError(
+            f"'{value}' is not an Icecast mount. Write host:port/mount, e.g. "
+            "127.0.0.1:8000/khu-pho-1 (the password goes in password_env or password_file)"
+        )
+    return value.strip()
+
+
+class IcecastOutput(_Model):
+    """One mount on an Icecast server, which IP loudspeaker receivers pull.
+
+    The mount stays connected between broadcasts (silence, or the idle sound), so receivers stay
+    connected too. The source password is never written here: it comes from an environment
+    variable or a file.
+    """
+
+    type: Literal["icecast"] = Field(description="Where the zone's sound goes.")
+    mount: Annotated[str, AfterValidator(_icecast_address)] = Field(
+        description="host:port/mount, e.g. 127.0.0.1:8000/khu-pho-1."
+    )
+    user: str = Field("source", description="Icecast source user name.")
+    password_env: str | None = Field(
+        None, description="Environment variable that holds the source password."
+    )
+    password_file: Path | None = Field(
+        None, description="File that holds the source password, relative to this file."
+    )
+    bitrate_kbps: Annotated[int, Field(ge=16, le=320)] = Field(
+        64, description="MP3 bitrate of the stream, in kbit/s."
+    )
+    idle: Path | None = Field(
+        None, description="Sound looped between broadcasts (empty: silence)."
+    )
+
+    @model_validator(mode="after")
+    def _one_password_source(self) -> IcecastOutput:
+        if (self.password_env is None) == (self.password_file is None):
+            raise ValueError(
+                "give the source password in exactly one of password_env (an environment "
+                "variable) or password_file (a file), never in schedule.yaml itself"
+            )
+        return self
+
+
+class FileOutput(_Model):
+    """Each airing written to a WAV file in a folder, in real time (a line-out you can check)."""
+
+    type: Literal["file"] = Field(description="Where the zone's sound goes.")
+    folder: Path = Field(description="Folder for the files, relative to this file.")
+
+
+def _output_type(value: Any) -> str | None:
+    if isinstance(value, dict):
+        kind = value.get("type", "device")
+        return kind if kind in OUTPUT_TYPES else None
+    return getattr(value, "type", None)
+
+
+Output = Annotated[
+    Annotated[DeviceOutput, Tag("device")]
+    | Annotated[IcecastOutput, Tag("icecast")]
+    | Annotated[FileOutput, Tag("file")],
+    Discriminator(
+        _output_type,
+        custom_error_type="output_type",
+        custom_error_message="an output's type is device, icecast or file",
+    ),
+]
+
+
+class Hooks(_Model):
+    """Commands run around each broadcast of a zone, e.g. to switch its amplifier on and off."""
+
+    before: str | None = Field(None, description="Command run before the broadcast starts.")
+    before_lead: Annotated[float, BeforeValidator(_seconds), Field(ge=0, le=60)] = Field(
+        3.0, description="How long before the start the 'before' command runs (e.g. 3s)."
+    )
+    after: str | None = Field(None, description="Command run after the broadcast ends.")
+    after_delay: Annotated[float, BeforeValidator(_seconds), Field(ge=0, le=600)] = Field(
+        10.0, description="How long after the end the 'after' command runs (e.g. 10s)."
+    )
+    timeout: Annotated[float, BeforeValidator(_seconds), Field(gt=0, le=120)] = Field(
+        10.0, description="Longest a command may run before it is stopped (e.g. 10s)."
+    )
+
+
+class ArchiveSettings(_Model):
+    """Where every aired program is kept, with what aired, when and where."""
+
+    enabled: bool = Field(True, description="Keep a copy of every aired program.")
+    folder: Path = Field(Path("archive"), description="Folder, relative to this file.")
+    keep_days: Annotated[int, Field(ge=1, le=3650)] = Field(
+        90, description="Days a copy is kept before it is deleted."
+    )
+
+
 class Zone(_Model):
     """A loudspeaker cluster (cụm loa)."""
 
     id: Slug = Field(description="Short name used in programs, e.g. khu-pho-1.")
     name: str = Field(description="The zone's full name.")
     groups: list[str] = Field([], description="Groups the zone belongs to, e.g. [all, khu-a].")
-    outputs: list[DeviceOutput] = Field(
-        [DeviceOutput()], description="Where the zone's sound goes."
+    outputs: Annotated[list[Output], Field(min_length=1)] = Field(
+        [DeviceOutput()], description="Where the zone's sound goes: device, icecast or file."
     )
+    hooks: Hooks = Field(Hooks(), description="Commands run before and after each broadcast.")
     gain_db: Annotated[float, Field(ge=-20, le=20)] = Field(
         0.0, description="Volume change for this zone only, in dB."
     )
@@ -550,6 +657,16 @@ Item = Annotated[
         custom_error_type="item_kind",
         custom_error_message="each item must start with script:, audio:, rotation:, relay:, "
                              "chime: or silence:",
+    ),
+]
+FallbackItem = Annotated[
+    Annotated[ScriptItem, Tag("script")]
+    | Annotated[AudioItem, Tag("audio")]
+    | Annotated[ChimeItem, Tag("chime")],
+    Discriminator(
+        _item_kind,
+        custom_error_type="fallback_kind",
+        custom_error_message="a fallback is one script:, audio: or chime: item",
     ),
 ]
 AiredItem = ScriptItem | AudioItem | SilenceItem | ChimeItem | RelayItem
@@ -698,6 +815,23 @@ class Program(_Model):
         None, description="Longest it may run, e.g. 15m. Longer is an error."
     )
     items: Annotated[list[Item], Field(min_length=1)] = Field(description="What it airs, in order.")
+    grace: Annotated[
+        dt.timedelta,
+        BeforeValidator(_grace_length),
+        WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, _DURATION_STRING]}),
+    ] = Field(
+        dt.timedelta(minutes=10),
+        description="If the daemon was down at the start time, it still airs this late (e.g. "
+                    "10m; 0 never airs late).",
+    )
+    on_interrupt: Literal["restart", "resume", "drop"] = Field(
+        "restart", description="When an emergency cuts it: restart it after, resume where it "
+                               "was cut, or drop it.",
+    )
+    fallback: FallbackItem | None = Field(
+        None, description="What airs instead when its audio cannot be made in time, e.g. an "
+                          "evergreen script or a chime.",
+    )
 
     _airing: AiringDays | None = PrivateAttr(None)
 
@@ -794,6 +928,9 @@ class Schedule(_Model):
     )
     programs: list[Program] = Field([], description="Broadcast sessions.")
     campaigns: list[Campaign] = Field([], description="Campaigns that add to programs.")
+    archive: ArchiveSettings = Field(
+        ArchiveSettings(), description="Copies of every aired program."
+    )
     source: SkipJsonSchema[Path] = Field(default=Path("schedule.yaml"), exclude=True)
 
     _zone_ids: dict[str, tuple[str, ...]] = PrivateAttr({})
@@ -1111,6 +1248,8 @@ def _explain(error: dict[str, Any], positions: Positions, data: object) -> Broad
         )
     if kind == "item_kind":
         return BroadcastError(_item_kind_message(_value_at(data, loc)), positions.location(loc))
+    if kind in ("output_type", "fallback_kind"):
+        return BroadcastError(f"{error['msg']}.", positions.location(loc))
     if kind == "missing":
         return BroadcastError(f"'{name}' is missing. Add a line '{name}: ...' here.",
                               positions.location(loc[:-1]))
@@ -1186,6 +1325,8 @@ class _Checker:
     def run(self) -> list[BroadcastError]:
         self.unique_ids()
         self.zone_references()
+        for row, zone in zip(self.rows.zones, self.schedule.zones, strict=True):
+            self.outputs(zone, ("zones", row))
         for name, path in self.schedule.chimes.items():
             self.exists("chime", path, ("chimes", name))
         for row, campaign in zip(self.rows.campaigns, self.schedule.campaigns, strict=True):
@@ -1195,6 +1336,8 @@ class _Checker:
             where = ("programs", self.rows.programs[index])
             self.dates(program, where)
             self.items(program.items, (*where, "items"), [program])
+            if program.fallback is not None:
+                self.item(program.fallback, (*where, "fallback"), [program])
             self.length_and_quiet_hours(index, program, where)
         self.overlaps()
         return self.problems
@@ -1272,14 +1415,32 @@ class _Checker:
     ) -> None:
         """Check items; ``consumers`` are the programs that air them, within ``window``."""
         for index, item in enumerate(items):
-            spot = (*where, index)
-            if isinstance(item, ScriptItem | AudioItem):
-                path = item.script if isinstance(item, ScriptItem) else item.audio
-                self.exists(item.kind, path, (*spot, item.kind))
-            elif isinstance(item, ChimeItem):
-                self.chime(item, (*spot, "chime"))
-            elif isinstance(item, RotationItem):
-                self.rotation(item, spot, consumers, window)
+            self.item(item, (*where, index), consumers, window)
+
+    def item(
+        self,
+        item: Item,
+        spot: YamlPath,
+        consumers: list[Program],
+        window: tuple[dt.date, dt.date] | None = None,
+    ) -> None:
+        if isinstance(item, ScriptItem | AudioItem):
+            path = item.script if isinstance(item, ScriptItem) else item.audio
+            self.exists(item.kind, path, (*spot, item.kind))
+        elif isinstance(item, ChimeItem):
+            self.chime(item, (*spot, "chime"))
+        elif isinstance(item, RotationItem):
+            self.rotation(item, spot, consumers, window)
+
+    def outputs(self, zone: Zone, where: YamlPath) -> None:
+        for index, output in enumerate(zone.outputs):
+            if not isinstance(output, IcecastOutput):
+                continue
+            if output.password_file is not None:
+                self.exists("password", output.password_file,
+                            (*where, "outputs", index, "password_file"))
+            if output.idle is not None:
+                self.exists("idle sound", output.idle, (*where, "outputs", index, "idle"))
 
     def exists(self, kind: str, path: Path, where: YamlPath) -> bool:
         if self.schedule.resolve(path).is_file():
@@ -1499,7 +1660,7 @@ def _split_valid(data: dict[str, Any], errors: list[dict[str, Any]]) -> dict[str
         if len(loc) >= 2 and loc[0] in ("zones", "programs", "campaigns") and isinstance(
                 loc[1], int):
             broken.setdefault(str(loc[0]), set()).add(loc[1])
-        elif loc and (loc[0] in ("tts", "loudness", "chimes")
+        elif loc and (loc[0] in ("tts", "loudness", "chimes", "archive")
                       or (len(loc) == 1 and error["type"] == "extra_forbidden")):
             broken.setdefault(str(loc[0]), set())
         else:
