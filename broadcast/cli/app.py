@@ -129,6 +129,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
+
 @dataclass(frozen=True)
 class SpeechChoice:
     """The speech options of a command line, turned into render settings on demand."""

@@ -14,7 +14,9 @@ from broadcast.audio import LoudnessTarget, OutputFormat, measure
 from broadcast.bulletin import load_bulletin
 from broadcast.cli.app import SpeechChoice, lexicon_for, progress_bar, speech_options
 from broadcast.errors import BroadcastError
-from broadcast.outputs.device import SoundDevice, find_sound_device, play
+from broadcast.outputs import SPEC_HELP, Output, parse_output_spec
+from broadcast.outputs.device import SoundCard
+from broadcast.outputs.player import Airing
 from broadcast.render import render_bulletin
 from broadcast.vietnamese import TextDecodingError, chunk_spoken, decode_text, to_spoken
 
@@ -58,12 +60,19 @@ def render(
 @click.command(name="play")
 @click.argument("source", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @speech_options
-@click.option("--sink", help="PulseAudio sink or ALSA device (default: the system default).")
-def play_command(source: Path, speech: SpeechChoice, sink: str | None) -> None:
-    """Play a script or an audio file on the sound device."""
-    device = find_sound_device(sink)
+@click.option("--output", "specs", multiple=True, metavar="SPEC",
+              help=f"Where to play it: {SPEC_HELP}. Repeat for several outputs "
+                   "(default: the sound device).")
+@click.option("--sink", help="PulseAudio sink or ALSA device; the same as --output device:SINK.")
+def play_command(
+    source: Path, speech: SpeechChoice, specs: tuple[str, ...], sink: str | None
+) -> None:
+    """Play a script or an audio file now, by hand."""
+    outputs = [parse_output_spec(spec) for spec in specs]
+    if sink or not outputs:
+        outputs.append(SoundCard(sink))
     if source.suffix.lower() not in SCRIPT_SUFFIXES:
-        _play_and_report(source, device)
+        _play_and_report(source, outputs)
         return
     bulletin = load_bulletin(source)
     settings = speech.settings(LoudnessTarget())
@@ -73,16 +82,26 @@ def play_command(source: Path, speech: SpeechChoice, sink: str | None) -> None:
             result = render_bulletin(bulletin, audio, settings, progress=progress)
         for warning in result.warnings:
             click.echo(f"Warning: {warning}", err=True)
-        _play_and_report(audio, device)
+        _play_and_report(audio, outputs, label=source.stem)
 
 
-def _play_and_report(audio: Path, device: SoundDevice) -> None:
-    click.echo(f"Playing {audio.name} on {device.describe()} (Ctrl+C stops)")
-    result = play(audio, device)
+def _play_and_report(audio: Path, outputs: list[Output], label: str | None = None) -> None:
+    names = ", ".join(output.describe() for output in outputs)
+    airing = Airing(audio, outputs, label=label or audio.stem)
+    click.echo(f"Playing {audio.name} on {names} (Ctrl+C stops)")
+    airing.start()
+    try:
+        result = airing.wait()
+    except KeyboardInterrupt:
+        airing.cut()
+        airing.wait()
+        raise
+    for problem in result.problems():
+        click.echo(f"Warning: {problem}", err=True)
     if not result.completed:
-        raise BroadcastError(f"playback failed: {result.error}")
-    seconds = (result.ended_at - result.started_at).total_seconds()
-    click.echo(f"Done: played {seconds:.1f} s.")
+        raise BroadcastError("nothing was played: every output failed. Check the warnings above.")
+    click.echo(f"Done: played {result.ended - result.started:.1f} s on "
+               f"{', '.join(result.carried_by)}.")
 
 
 @click.command()

@@ -1,29 +1,30 @@
 """The local sound device, through PulseAudio/PipeWire (``pacat``) or plain ALSA (``aplay``).
 
-Audio is decoded by ffmpeg to raw PCM and piped to the player, which drains its buffer before it
-exits, so the end of playback is the end of the audio, not the end of decoding. Playback runs in
-subprocesses that can be stopped at any time.
+The player reads raw PCM from a pipe and drains its buffer before it exits, so the end of
+playback is the end of the audio, not the end of decoding. It runs in a subprocess that can be
+killed at any time.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 
-from broadcast.errors import BroadcastError
+from broadcast.outputs.base import SAMPLE_RATE, OutputError
 
-PLAYBACK_RATE = 48000
+PLAYER_LATENCY_MS = 100
+"""The sound server's buffer for our stream: small, so a cut is heard at once."""
 _ALSA_CARDS = Path("/proc/asound/cards")
 
 
-class NoSoundDevice(BroadcastError):
+class NoSoundDevice(OutputError):
     """No sound device can be used on this machine."""
 
 
@@ -75,103 +76,86 @@ def find_sound_device(sink: str | None = None) -> SoundDevice:
     )
 
 
-@dataclass(frozen=True)
-class PlayResult:
-    started_at: dt.datetime
-    ended_at: dt.datetime
-    completed: bool
-    error: str | None = None
+class _PlayerSink:
+    """One airing on the sound device: ``pacat`` or ``aplay`` reading raw PCM from a pipe.
 
+    The player drains its buffer before it exits, so ``finish()`` returns when the last sample
+    has been played, not when the last byte was written.
+    """
 
-class Playback:
-    """Audio playing now. ``wait()`` blocks until it ends; ``stop()`` cuts it off."""
-
-    def __init__(self, path: Path, device: SoundDevice, gain_db: float = 0.0) -> None:
-        """Start playing ``path``; ``gain_db`` changes the volume for this playback only."""
-        if shutil.which("ffmpeg") is None:
-            raise NoSoundDevice("ffmpeg is not installed. Run 'make run' once to install it.")
-        self.path = path
-        self.device = device
-        self._stopped = False
-        self.started_at = dt.datetime.now(dt.UTC)
-        # A louder zone must not clip: its gain is followed by the same peak ceiling as mastering.
-        volume = [] if not gain_db else [
-            "-af", f"volume={gain_db:.2f}dB,alimiter=limit=-2.5dB:level=false:latency=true"
-        ]
-        # Errors go to files, not pipes nobody reads while playing: a full pipe would stall.
-        # Both files are closed by wait(), which owns the ExitStack.
-        self._files = contextlib.ExitStack()
-        self._decoder_errors = self._files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
-        self._player_errors = self._files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
-        self._decoder = subprocess.Popen(
-            ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), *volume,
-             "-f", "s16le", "-ar", str(PLAYBACK_RATE), "-ac", "1", "-"],
-            stdout=subprocess.PIPE,
-            stderr=self._decoder_errors,
+    def __init__(self, command: list[str]) -> None:
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by finish()/abort()
+        self._lock = threading.Lock()
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stderr=self._errors
         )
+
+    def _failure(self, what: str) -> OutputError:
+        self._errors.seek(0)
+        detail = self._errors.read()[-1000:].decode(errors="replace").strip()
+        return OutputError(f"{what}: {detail}" if detail else what)
+
+    def write(self, pcm: bytes) -> None:
+        assert self._process.stdin is not None
         try:
-            self._player = subprocess.Popen(
-                self._player_command(), stdin=self._decoder.stdout, stderr=self._player_errors
-            )
-        except OSError:
-            self._decoder.kill()
-            self._decoder.wait()
-            self._files.close()
-            raise
+            self._process.stdin.write(pcm)
+        except (BrokenPipeError, ValueError, OSError):
+            self._process.wait()
+            raise self._failure("the sound player stopped") from None
+
+    def finish(self) -> None:
+        assert self._process.stdin is not None
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self._process.stdin.close()
+        code = self._process.wait()
+        try:
+            if code != 0:
+                raise self._failure(f"the sound player failed (exit {code})")
         finally:
-            assert self._decoder.stdout is not None
-            self._decoder.stdout.close()
+            self._errors.close()
 
-    def _player_command(self) -> list[str]:
-        if self.device.backend == "pulse":
-            command = ["pacat", "--raw", "--format=s16le", f"--rate={PLAYBACK_RATE}",
-                       "--channels=1", "--client-name=broadcast",
-                       f"--stream-name={self.path.name}"]
-            if self.device.sink:
-                command.append(f"--device={self.device.sink}")
-            return command
-        command = ["aplay", "-q", "-t", "raw", "-f", "S16_LE", "-r", str(PLAYBACK_RATE), "-c", "1"]
-        if self.device.sink:
-            command += ["-D", self.device.sink]
+    def abort(self) -> None:
+        with self._lock:
+            if self._process.poll() is None:
+                self._process.kill()
+            self._process.wait()
+            assert self._process.stdin is not None
+            with contextlib.suppress(BrokenPipeError, OSError):
+                self._process.stdin.close()
+            self._errors.close()
+
+
+class SoundCard:
+    """The local sound device as an output: PulseAudio/PipeWire, else ALSA (see module doc)."""
+
+    def __init__(self, sink: str | None = None) -> None:
+        self.sink = sink
+
+    def describe(self) -> str:
+        return f"device {self.sink or 'default'}"
+
+    def open(self, label: str) -> _PlayerSink:
+        """Start the player now, idle, so the first samples play the moment they arrive.
+
+        The device is looked for each time: the sound server may have started (or stopped)
+        since the last airing.
+        """
+        device = find_sound_device(self.sink)
+        return _PlayerSink(player_command(device, label))
+
+    def close(self) -> None:
+        """Nothing is held between airings."""
+
+
+def player_command(device: SoundDevice, label: str) -> list[str]:
+    if device.backend == "pulse":
+        command = ["pacat", "--raw", "--format=s16le", f"--rate={SAMPLE_RATE}",
+                   "--channels=1", "--client-name=broadcast", f"--stream-name={label}",
+                   f"--latency-msec={PLAYER_LATENCY_MS}"]
+        if device.sink:
+            command.append(f"--device={device.sink}")
         return command
-
-    def wait(self) -> PlayResult:
-        with self._files:
-            player_code = self._player.wait()
-            decoder_code = self._decoder.wait(timeout=10)
-            ended = dt.datetime.now(dt.UTC)
-            if self._stopped:
-                return PlayResult(self.started_at, ended, completed=False, error="stopped")
-            error = None
-            if decoder_code != 0:
-                error = "cannot decode: " + _read(self._decoder_errors)
-            elif player_code != 0:
-                error = "player failed: " + _read(self._player_errors)
-            return PlayResult(self.started_at, ended, completed=error is None, error=error)
-
-    def stop(self) -> None:
-        self._stopped = True
-        for process in (self._player, self._decoder):
-            if process.poll() is None:
-                process.terminate()
-        for process in (self._player, self._decoder):
-            try:
-                process.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _read(errors: IO[bytes]) -> str:
-    errors.seek(0)
-    return errors.read()[-2000:].decode(errors="replace").strip()
-
-
-def play(path: Path, device: SoundDevice) -> PlayResult:
-    """Play ``path`` on ``device`` to the end (Ctrl+C stops it)."""
-    playback = Playback(path, device)
-    try:
-        return playback.wait()
-    except KeyboardInterrupt:
-        playback.stop()
-        raise
+    command = ["aplay", "-q", "-t", "raw", "-f", "S16_LE", "-r", str(SAMPLE_RATE), "-c", "1"]
+    if device.sink:
+        command += ["-D", device.sink]
+    return command

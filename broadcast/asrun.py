@@ -1,0 +1,216 @@
+"""The as-run log: what aired, where, when, and what happened to every scheduled broadcast.
+
+One row per broadcast occurrence per zone (and per attempt: a broadcast an emergency cut and
+that airs again gets a second row). It is an SQLite database in WAL mode, written with a commit
+before the sound starts and after it ends, so a crash or ``kill -9`` loses nothing: the next start
+finds the row still "airing" and marks it interrupted. It is also how the daemon never airs the
+same occurrence twice: an occurrence with a row has had its turn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+OUTCOMES = (
+    "airing", "aired", "late", "interrupted", "missed", "failed", "refused", "skipped"
+)
+"""``airing`` is a row whose sound has started and not ended (yet)."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS airings (
+    id INTEGER PRIMARY KEY,
+    occurrence TEXT NOT NULL,
+    zone TEXT NOT NULL,
+    attempt INTEGER NOT NULL DEFAULT 1,
+    program_id TEXT NOT NULL,
+    program_name TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    scheduled TEXT NOT NULL,
+    started TEXT,
+    ended TEXT,
+    outcome TEXT NOT NULL,
+    reason TEXT,
+    late_s REAL,
+    audio TEXT,
+    duration_s REAL,
+    loudness_lufs REAL,
+    true_peak_dbtp REAL,
+    engine TEXT,
+    items TEXT NOT NULL DEFAULT '[]',
+    outputs TEXT NOT NULL DEFAULT '[]',
+    problems TEXT NOT NULL DEFAULT '[]',
+    UNIQUE (occurrence, zone, attempt)
+);
+CREATE INDEX IF NOT EXISTS airings_scheduled ON airings (scheduled);
+CREATE TABLE IF NOT EXISTS daemon (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the as-run log, as plain data."""
+
+    occurrence: str
+    zone: str
+    program_id: str
+    program_name: str
+    priority: str
+    scheduled: dt.datetime
+    outcome: str
+    attempt: int = 1
+    started: dt.datetime | None = None
+    ended: dt.datetime | None = None
+    reason: str | None = None
+    late_s: float | None = None
+    audio: str | None = None
+    duration_s: float | None = None
+    loudness_lufs: float | None = None
+    true_peak_dbtp: float | None = None
+    engine: str | None = None
+    items: list[dict[str, Any]] = field(default_factory=list)
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    """What went wrong without stopping the broadcast: an output or a hook that failed."""
+    id: int | None = None
+
+
+def _time(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat(timespec="milliseconds")
+
+
+class AsRunLog:
+    """The as-run log of one ward (thread-safe; one connection, serialized)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _write(self, sql: str, values: tuple[object, ...]) -> int:
+        with self._lock:
+            cursor = self._db.execute(sql, values)
+            return cursor.lastrowid or 0
+
+    def add(self, row: Row) -> int:
+        """Record a row now (committed before this returns); return its id."""
+        return self._write(
+            "INSERT INTO airings (occurrence, zone, attempt, program_id, program_name, priority,"
+            " scheduled, started, ended, outcome, reason, late_s, audio, duration_s,"
+            " loudness_lufs, true_peak_dbtp, engine, items, outputs, problems)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (row.occurrence, row.zone, row.attempt, row.program_id, row.program_name,
+             row.priority, _iso(row.scheduled), _iso(row.started), _iso(row.ended), row.outcome,
+             row.reason, row.late_s, row.audio, row.duration_s, row.loudness_lufs,
+             row.true_peak_dbtp, row.engine, json.dumps(row.items, ensure_ascii=False),
+             json.dumps(row.outputs, ensure_ascii=False),
+             json.dumps(row.problems, ensure_ascii=False)),
+        )
+
+    def end(
+        self,
+        row_id: int,
+        *,
+        ended: dt.datetime,
+        outcome: str,
+        reason: str | None = None,
+        outputs: list[dict[str, Any]] | None = None,
+        problems: list[str] | None = None,
+    ) -> None:
+        """Close a row that was ``airing``."""
+        self._write(
+            "UPDATE airings SET ended = ?, outcome = ?, reason = COALESCE(?, reason),"
+            " outputs = COALESCE(?, outputs), problems = COALESCE(?, problems) WHERE id = ?",
+            (_iso(ended), outcome, reason,
+             None if outputs is None else json.dumps(outputs, ensure_ascii=False),
+             None if problems is None else json.dumps(problems, ensure_ascii=False), row_id),
+        )
+
+    def add_problem(self, row_id: int, problem: str) -> None:
+        """Note a problem on a row after the fact (an amplifier hook that failed)."""
+        with self._lock:
+            found = self._db.execute(
+                "SELECT problems FROM airings WHERE id = ?", (row_id,)).fetchone()
+            if found is None:
+                return
+            problems = [*json.loads(found[0]), problem]
+            self._db.execute("UPDATE airings SET problems = ? WHERE id = ?",
+                             (json.dumps(problems, ensure_ascii=False), row_id))
+
+    def recover(self, now: dt.datetime) -> list[Row]:
+        """Mark rows left ``airing`` by a crash as interrupted; return them."""
+        left = self.rows("outcome = 'airing'")
+        for row in left:
+            assert row.id is not None
+            self.end(row.id, ended=now, outcome="interrupted",
+                     reason="the daemon stopped during the broadcast (crash, kill or power cut)")
+        return left
+
+    def has(self, occurrence: str, zone: str) -> bool:
+        """Whether the occurrence has had its turn in the zone (any row at all)."""
+        with self._lock:
+            found = self._db.execute(
+                "SELECT 1 FROM airings WHERE occurrence = ? AND zone = ? LIMIT 1",
+                (occurrence, zone),
+            ).fetchone()
+        return found is not None
+
+    def rows(self, where: str = "1", values: tuple[object, ...] = (),
+             order: str = "scheduled, id", limit: int | None = None) -> list[Row]:
+        sql = f"SELECT * FROM airings WHERE {where} ORDER BY {order}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._lock:
+            found = self._db.execute(sql, values).fetchall()
+        return [_row(record) for record in found]
+
+    def between(self, first: dt.datetime, last: dt.datetime) -> list[Row]:
+        return self.rows("scheduled >= ? AND scheduled < ?", (_iso(first), _iso(last)))
+
+    def problems(self, limit: int = 5) -> list[Row]:
+        """The latest rows that did not air as planned, newest first."""
+        return self.rows("outcome IN ('interrupted', 'missed', 'failed', 'refused')"
+                         " OR problems != '[]'",
+                         order="COALESCE(ended, scheduled) DESC, id DESC", limit=limit)
+
+    def set_value(self, key: str, value: str) -> None:
+        self._write("INSERT INTO daemon (key, value) VALUES (?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def value(self, key: str) -> str | None:
+        with self._lock:
+            found = self._db.execute("SELECT value FROM daemon WHERE key = ?", (key,)).fetchone()
+        return None if found is None else str(found[0])
+
+
+def _row(record: sqlite3.Row) -> Row:
+    values = dict(record)
+    for name in ("scheduled", "started", "ended"):
+        values[name] = _time(values[name])
+    values["items"] = json.loads(values["items"])
+    values["outputs"] = json.loads(values["outputs"])
+    values["problems"] = json.loads(values["problems"])
+    return Row(**values)
+

@@ -1,0 +1,313 @@
+"""On air: one broadcast at a time per zone, in priority order, each logged in the as-run log.
+
+Every zone has a :class:`ZoneChannel` with its own thread. Cues (a broadcast's finished audio,
+ready for one zone) are handed to the channel at their start time. An idle channel airs a cue at
+once; a busy one queues it. Priorities follow the national three levels: an emergency cuts what
+is on (which is then restarted, resumed or dropped, as its program says), a priority broadcast
+goes before waiting normal ones, and normal broadcasts wait their turn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from broadcast.asrun import AsRunLog, Row
+from broadcast.outputs.base import Output, OutputError
+from broadcast.outputs.hooks import HookResult, run_hook
+from broadcast.outputs.player import Airing, AiringResult
+from broadcast.planner import Broadcast
+from broadcast.render import RenderedAudio
+
+log = logging.getLogger("broadcast.onair")
+
+RANK = {"emergency": 0, "priority": 1, "normal": 2}
+LATE_S = 1.0
+"""A start later than this is logged as late."""
+RESUME_BACK_S = 2.0
+"""A resumed broadcast starts this much before where it was cut, so listeners find the thread."""
+
+
+@dataclass
+class Cue:
+    """One broadcast, ready to air in one zone."""
+
+    broadcast: Broadcast
+    zone: str
+    audio: RenderedAudio
+    outputs: list[Output]
+    gain_db: float = 0.0
+    on_interrupt: str = "restart"
+    after_hook: str | None = None
+    after_delay_s: float = 10.0
+    hook_timeout_s: float = 10.0
+    attempt: int = 1
+    offset_s: float = 0.0
+    outcome: str | None = None
+    """Set when something other than the program airs (its fallback): refused or failed."""
+    reason: str | None = None
+    problems: list[str] = field(default_factory=list)
+    airing: Airing | None = None
+    interrupted_by: str | None = None
+    order: int = 0
+
+    @property
+    def priority(self) -> str:
+        return self.broadcast.priority
+
+    @property
+    def label(self) -> str:
+        start = self.broadcast.start
+        return f"{start:%Y%m%d-%H%M%S}-{self.broadcast.program_id}-{self.zone}"
+
+    def sort_key(self) -> tuple[int, dt.datetime, int]:
+        return (RANK[self.priority], self.broadcast.start, self.order)
+
+    def __lt__(self, other: Cue) -> bool:
+        return self.sort_key() < other.sort_key()
+
+    def describe(self) -> str:
+        again = f" (attempt {self.attempt})" if self.attempt > 1 else ""
+        return f"{self.broadcast.key} in {self.zone}{again}"
+
+    def prepare(self) -> Airing:
+        """Start the decoders and open the outputs, so the sound can begin on the second."""
+        if self.airing is None:
+            self.airing = Airing(self.audio.path, self.outputs, label=self.label,
+                                 gain_db=self.gain_db, offset_s=self.offset_s)
+        return self.airing
+
+
+def items_record(audio: RenderedAudio) -> list[dict[str, Any]]:
+    """What the as-run log says of each item: script, content hash, approval, engine."""
+    items = audio.metadata.get("items")
+    if not isinstance(items, list):
+        return []
+    keep = ("kind", "script", "source", "content_hash", "approved_by", "approved_on", "engine",
+            "start_s", "duration_s")
+    return [{key: item[key] for key in keep if key in item}
+            for item in items if isinstance(item, dict)]
+
+
+def engines_of(items: list[dict[str, Any]]) -> str | None:
+    engines = sorted({str(item["engine"]) for item in items if item.get("engine")})
+    return ", ".join(engines) or None
+
+
+ArchiveFn = Callable[[Cue, Row], None]
+
+
+class ZoneChannel:
+    """Airs one zone's cues, one at a time, in priority order."""
+
+    def __init__(self, zone: str, asrun: AsRunLog, archive: ArchiveFn | None = None) -> None:
+        self.zone = zone
+        self.asrun = asrun
+        self.archive = archive
+        self._queue: list[Cue] = []
+        self._order = itertools.count()
+        self._cond = threading.Condition()
+        self._stopping = False
+        self.current: Cue | None = None
+        self.current_since: dt.datetime | None = None
+        self._after: threading.Timer | None = None
+        self._thread = threading.Thread(target=self._run, name=f"zone {zone}", daemon=True)
+        self._thread.start()
+
+    def submit(self, cue: Cue) -> None:
+        """Air ``cue`` now if the zone is free, else when its turn comes (see module doc)."""
+        with self._cond:
+            cue.order = next(self._order)
+            current = self.current
+            if (current is not None and cue.priority == "emergency"
+                    and current.priority != "emergency" and current.interrupted_by is None):
+                current.interrupted_by = cue.broadcast.program_name
+                log.warning("%s: cut by emergency %s", current.describe(),
+                            cue.broadcast.program_id)
+                if current.airing is not None:
+                    current.airing.cut()
+            heapq.heappush(self._queue, cue)
+            self._cond.notify()
+
+    def waiting(self) -> list[Cue]:
+        with self._cond:
+            return sorted(self._queue)
+
+    def stop(self) -> None:
+        """Cut what is on, drop what waits (both logged), and end the thread."""
+        with self._cond:
+            self._stopping = True
+            current = self.current
+            waiting, self._queue = self._queue, []
+            self._cond.notify()
+        if current is not None and current.airing is not None:
+            log.warning("cut off: %s (stopping)", current.describe())
+            current.airing.cut()
+        for cue in waiting:
+            if cue.airing is not None:
+                cue.airing.abandon()
+            self._log_only(cue, "skipped", "the daemon stopped before its turn came")
+        self._thread.join(timeout=10)
+        if self._after is not None:
+            self._after.cancel()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                cue = heapq.heappop(self._queue)
+                self.current = cue
+            try:
+                self._air(cue)
+            except Exception:
+                log.exception("%s: unexpected error while airing", cue.describe())
+            finally:
+                with self._cond:
+                    self.current = None
+                    self.current_since = None
+
+    def _air(self, cue: Cue) -> None:
+        if self._after is not None:
+            self._after.cancel()
+            self._after = None
+        try:
+            airing = cue.prepare()
+        except OutputError as exc:
+            self._log_only(cue, "failed", str(exc))
+            log.error("%s not aired: %s", cue.describe(), exc)
+            return
+        if self._stopping:
+            airing.abandon()
+            return
+        airing.start()
+        started = dt.datetime.fromtimestamp(airing.started_at, cue.broadcast.start.tzinfo)
+        self.current_since = started
+        late_s = (started - cue.broadcast.start).total_seconds()
+        row = self._row(cue, "airing", started=started, late_s=round(late_s, 3))
+        row_id = self.asrun.add(row)
+        if late_s > LATE_S and cue.attempt == 1:
+            log.warning("airing %s, late by %.0f s", cue.describe(), late_s)
+        else:
+            log.info("airing %s on %s, %.0f s", cue.describe(),
+                     ", ".join(o.describe() for o in cue.outputs),
+                     cue.audio.figures.duration_s - cue.offset_s)
+        result = airing.wait()
+        outcome, reason = self._outcome(cue, result, late_s)
+        problems = [*cue.problems, *result.problems()]
+        ended = dt.datetime.fromtimestamp(result.ended, started.tzinfo)
+        self.asrun.end(row_id, ended=ended, outcome=outcome, reason=reason,
+                       outputs=[{"output": r.output, "ok": r.ok, "error": r.error}
+                                for r in result.outputs],
+                       problems=problems)
+        message = f"{outcome}: {cue.describe()}" + (f" ({reason})" if reason else "")
+        (log.info if outcome in ("aired", "late") else log.error)(message)
+        for problem in result.problems():
+            log.error("%s: %s", cue.describe(), problem)
+        if self.archive is not None and result.carried_by:
+            self.archive(cue, self._row(cue, outcome, started=started, ended=ended,
+                                        late_s=round(late_s, 3), reason=reason,
+                                        outputs=result.carried_by))
+        if cue.interrupted_by is not None and not self._stopping:
+            self._after_interruption(cue, airing)
+        if cue.after_hook:
+            self._after = threading.Timer(cue.after_delay_s, self._run_after_hook,
+                                          args=(cue, row_id))
+            self._after.daemon = True
+            self._after.start()
+
+    def _outcome(self, cue: Cue, result: AiringResult, late_s: float) -> tuple[str, str | None]:
+        if cue.interrupted_by is not None:
+            return "interrupted", f"cut by emergency '{cue.interrupted_by}'"
+        if result.cut:
+            return "interrupted", "cut off: the daemon was stopped"
+        if not result.completed:
+            return "failed", "no output carried it: " + "; ".join(result.problems())
+        if cue.outcome is not None:
+            return cue.outcome, cue.reason
+        if late_s > LATE_S and cue.attempt == 1:
+            return "late", f"late by {late_s:.0f} s" + (f"; {cue.reason}" if cue.reason else "")
+        return "aired", cue.reason
+
+    def _after_interruption(self, cue: Cue, airing: Airing) -> None:
+        if cue.on_interrupt == "drop":
+            log.warning("%s dropped after the emergency", cue.describe())
+            return
+        offset = 0.0
+        if cue.on_interrupt == "resume":
+            offset = max(0.0, airing.played_s - RESUME_BACK_S)
+        again = Cue(
+            broadcast=cue.broadcast, zone=cue.zone, audio=cue.audio, outputs=cue.outputs,
+            gain_db=cue.gain_db, on_interrupt=cue.on_interrupt, after_hook=cue.after_hook,
+            after_delay_s=cue.after_delay_s, hook_timeout_s=cue.hook_timeout_s,
+            attempt=cue.attempt + 1, offset_s=offset, outcome=cue.outcome,
+            reason=f"{cue.on_interrupt} after emergency '{cue.interrupted_by}'",
+        )
+        log.info("%s will %s after the emergency", cue.describe(), cue.on_interrupt)
+        self.submit(again)
+
+    def _run_after_hook(self, cue: Cue, row_id: int) -> None:
+        assert cue.after_hook is not None
+        result = run_hook(cue.after_hook, timeout_s=cue.hook_timeout_s,
+                          env=hook_env(cue, "after"))
+        report_hook(result, "after", cue, self.asrun, row_id)
+
+    def _row(self, cue: Cue, outcome: str, **values: Any) -> Row:
+        items = items_record(cue.audio)
+        outputs = values.pop("outputs", None)
+        return Row(
+            occurrence=cue.broadcast.key, zone=cue.zone, attempt=cue.attempt,
+            program_id=cue.broadcast.program_id, program_name=cue.broadcast.program_name,
+            priority=cue.priority, scheduled=cue.broadcast.start, outcome=outcome,
+            reason=values.pop("reason", cue.reason), audio=str(cue.audio.path),
+            duration_s=cue.audio.figures.duration_s,
+            loudness_lufs=cue.audio.figures.integrated_lufs,
+            true_peak_dbtp=cue.audio.figures.true_peak_dbtp, engine=engines_of(items),
+            items=items, problems=list(cue.problems),
+            outputs=[{"output": name, "ok": True} for name in outputs or []], **values,
+        )
+
+    def _log_only(self, cue: Cue, outcome: str, reason: str) -> None:
+        self.asrun.add(self._row(cue, outcome, reason=reason))
+
+
+def hook_env(cue: Cue, phase: str) -> dict[str, str]:
+    return {
+        "BROADCAST_ZONE": cue.zone,
+        "BROADCAST_PROGRAM": cue.broadcast.program_id,
+        "BROADCAST_PHASE": phase,
+        "BROADCAST_START": cue.broadcast.start.isoformat(),
+    }
+
+
+def report_hook(result: HookResult, phase: str, cue: Cue, asrun: AsRunLog,
+                row_id: int | None) -> None:
+    """Log a hook's result; a failed hook is a problem on the broadcast's as-run row."""
+    words = result.describe(phase)
+    if result.ok:
+        log.info("%s: %s", cue.describe(), words)
+        return
+    log.error("%s: %s", cue.describe(), words)
+    if row_id is None:
+        cue.problems.append(words)
+    else:
+        asrun.add_problem(row_id, words)
+
+
+def wait_until(moment: dt.datetime, stop: threading.Event) -> bool:
+    """Sleep until ``moment`` (to the millisecond); False if ``stop`` was set first."""
+    while True:
+        left = moment.timestamp() - time.time()
+        if left <= 0:
+            return True
+        if stop.wait(min(left, 1.0)):
+            return False

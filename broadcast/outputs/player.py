@@ -1,0 +1,208 @@
+"""Airing a finished program file on a zone's outputs, started on the second.
+
+An :class:`Airing` is prepared a moment ahead: for each output a decoder (ffmpeg) is started and
+its first samples are read, and the output's sink is opened. ``start()`` then only has to hand
+those samples over, so the sound begins within milliseconds of the call. Each output is fed by
+its own decoder and thread, so an output that fails or stalls does not hold up the others.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from broadcast.outputs.base import BYTES_PER_SECOND, SAMPLE_RATE, Output, OutputError, Sink
+
+FIRST_BLOCK_S = 0.25
+"""Samples read ahead of the start, so the first write needs no decoding."""
+BLOCK_BYTES = BYTES_PER_SECOND // 20
+
+
+@dataclass(frozen=True)
+class OutputResult:
+    """How one output carried an airing."""
+
+    output: str
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class AiringResult:
+    started: float
+    """Wall-clock time (seconds since the epoch) the first samples were handed over."""
+    ended: float
+    completed: bool
+    """Every sample reached at least one output and nobody cut the airing."""
+    cut: bool
+    outputs: tuple[OutputResult, ...]
+
+    @property
+    def carried_by(self) -> list[str]:
+        return [result.output for result in self.outputs if result.ok]
+
+    def problems(self) -> list[str]:
+        return [f"{r.output}: {r.error}" for r in self.outputs if not r.ok and r.error]
+
+
+def decode_command(path: Path, gain_db: float = 0.0, offset_s: float = 0.0) -> list[str]:
+    """ffmpeg turning ``path`` into the outputs' PCM, from ``offset_s``, ``gain_db`` louder."""
+    seek = ["-ss", f"{offset_s:.3f}"] if offset_s > 0 else []
+    # A louder zone must not clip: its gain is followed by the same peak ceiling as mastering.
+    volume = [] if not gain_db else [
+        "-af", f"volume={gain_db:.2f}dB,alimiter=limit=-2.5dB:level=false:latency=true"
+    ]
+    return ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", *seek, "-i", str(path),
+            *volume, "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1", "pipe:1"]
+
+
+class _Feed:
+    """One output's decoder, sink and feeding thread."""
+
+    def __init__(self, output: Output, command: list[str], label: str) -> None:
+        self.name = output.describe()
+        self.error: str | None = None
+        self._errors: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in run()
+        self._decoder = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=self._errors
+        )
+        self.sink: Sink | None = None
+        try:
+            self.sink = output.open(label)
+            assert self._decoder.stdout is not None
+            self._first = self._decoder.stdout.read(int(FIRST_BLOCK_S * BYTES_PER_SECOND))
+        except (OutputError, OSError) as exc:
+            self.error = str(exc)
+            self.stop_decoder()
+        self.cut = threading.Event()
+        self.thread = threading.Thread(target=self.run, name=f"feed {self.name}", daemon=True)
+
+    def run(self) -> None:
+        if self.sink is None:
+            self._errors.close()
+            return
+        try:
+            self._pump(self.sink)
+        except (OutputError, OSError) as exc:
+            self.sink.abort()
+            if not self.cut.is_set():
+                self.error = str(exc)
+        finally:
+            self.stop_decoder()
+            self._errors.close()
+
+    def _pump(self, sink: Sink) -> None:
+        assert self._decoder.stdout is not None
+        block = self._first
+        while block and not self.cut.is_set():
+            sink.write(block)
+            block = self._decoder.stdout.read(BLOCK_BYTES)
+        if self.cut.is_set():
+            sink.abort()
+            return
+        code = self._decoder.wait()
+        if code != 0:
+            self._errors.seek(0)
+            detail = self._errors.read()[-1000:].decode(errors="replace").strip()
+            sink.abort()
+            raise OutputError(f"cannot decode the program audio: {detail or f'exit {code}'}")
+        sink.finish()
+
+    def interrupt(self) -> None:
+        """Cut from another thread: the pump sees the end of the sound and stops."""
+        self.cut.set()
+        if self._decoder.poll() is None:
+            self._decoder.kill()
+        if self.sink is not None:
+            self.sink.abort()
+
+    def stop_decoder(self) -> None:
+        if self._decoder.poll() is None:
+            self._decoder.kill()
+        self._decoder.wait()
+        if self._decoder.stdout is not None:
+            self._decoder.stdout.close()
+
+    def abandon(self) -> None:
+        self.stop_decoder()
+        if self.sink is not None:
+            self.sink.abort()
+        self._errors.close()
+
+
+class Airing:
+    """One program file airing on a zone's outputs."""
+
+    def __init__(
+        self,
+        path: Path,
+        outputs: Sequence[Output],
+        *,
+        label: str,
+        gain_db: float = 0.0,
+        offset_s: float = 0.0,
+    ) -> None:
+        if shutil.which("ffmpeg") is None:
+            raise OutputError("ffmpeg is not installed. Run 'make run' once to install it.")
+        self.path = path
+        self.label = label
+        self.offset_s = offset_s
+        command = decode_command(path, gain_db, offset_s)
+        self._feeds = [_Feed(output, command, label) for output in outputs]
+        self._started = 0.0
+        self._started_clock = 0.0
+        self._cut = False
+
+    def start(self) -> None:
+        """Begin the sound now."""
+        self._started = time.time()
+        self._started_clock = time.monotonic()
+        for feed in self._feeds:
+            feed.thread.start()
+
+    @property
+    def started_at(self) -> float:
+        """Wall-clock time the sound began (seconds since the epoch; 0 before ``start()``)."""
+        return self._started
+
+    @property
+    def played_s(self) -> float:
+        """How far into the file the airing is (for resuming after an interruption)."""
+        if not self._started_clock:
+            return self.offset_s
+        return self.offset_s + time.monotonic() - self._started_clock
+
+    def cut(self) -> None:
+        """Stop the sound on every output now."""
+        self._cut = True
+        for feed in self._feeds:
+            feed.interrupt()
+
+    def wait(self) -> AiringResult:
+        """Block until every output has finished (or been cut); say how each went."""
+        if not self._started:
+            self.start()
+        for feed in self._feeds:
+            feed.thread.join()
+        results = tuple(
+            OutputResult(feed.name, feed.error is None, feed.error) for feed in self._feeds
+        )
+        return AiringResult(
+            started=self._started,
+            ended=time.time(),
+            completed=not self._cut and any(result.ok for result in results),
+            cut=self._cut,
+            outputs=results,
+        )
+
+    def abandon(self) -> None:
+        """Release a prepared airing that will not start (its outputs are closed unused)."""
+        for feed in self._feeds:
+            feed.abandon()

@@ -1,0 +1,114 @@
+"""Noticing edits to the schedule, its scripts and its lexicon, once the editor has finished.
+
+The watcher looks at file sizes and modification times about once a second (cheap, and it works
+on every filesystem). A change is reported only when the files have stayed the same for a moment,
+so an editor that saves in two steps (truncate, then write; or write a temporary file, then
+rename) is seen once, finished, and not as a broken file in between.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from broadcast.config import (
+    AudioItem,
+    ChimeItem,
+    IcecastOutput,
+    RotationItem,
+    Schedule,
+    ScriptItem,
+)
+
+SETTLE_S = 1.0
+"""How long files must stay unchanged before a change counts."""
+
+Stamp = dict[Path, tuple[int, int]]
+
+
+def watched_folders(schedule: Schedule) -> set[Path]:
+    """Folders holding the schedule and every file it names (new files matter too)."""
+    files: set[Path] = {schedule.source}
+    if schedule.tts.lexicon is not None:
+        files.add(schedule.resolve(schedule.tts.lexicon))
+    files.update(schedule.resolve(path) for path in schedule.chimes.values())
+    items = [item for program in schedule.programs for item in program.items]
+    items += [program.fallback for program in schedule.programs if program.fallback]
+    items += [item for campaign in schedule.campaigns for item in campaign.items]
+    for item in items:
+        if isinstance(item, ScriptItem):
+            files.add(schedule.resolve(item.script))
+        elif isinstance(item, AudioItem):
+            files.add(schedule.resolve(item.audio))
+        elif isinstance(item, RotationItem):
+            files.update(schedule.resolve(entry.path) for entry in item.rotation)
+        elif isinstance(item, ChimeItem):
+            chime = schedule.chime_file(item.chime)
+            if chime is not None:
+                files.add(chime)
+    for zone in schedule.zones:
+        for output in zone.outputs:
+            if isinstance(output, IcecastOutput):
+                for path in (output.password_file, output.idle):
+                    if path is not None:
+                        files.add(schedule.resolve(path))
+    return {path.parent for path in files}
+
+
+def take_stamp(folders: set[Path]) -> Stamp:
+    """Size and modification time of every visible file in ``folders`` (not recursive)."""
+    stamp: Stamp = {}
+    for folder in folders:
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        for path in entries:
+            if path.name.startswith(".") or path.name.endswith("~"):
+                continue  # editors' swap and backup files, half-written temporary files
+            try:
+                status = path.stat()
+            except OSError:
+                continue
+            if not path.is_dir():
+                stamp[path] = (status.st_mtime_ns, status.st_size)
+    return stamp
+
+
+@dataclass
+class Watcher:
+    """Says when the watched files have changed and then settled."""
+
+    folders: set[Path]
+
+    def __post_init__(self) -> None:
+        self._seen = take_stamp(self.folders)
+        self._pending: Stamp | None = None
+        self._since = 0.0
+
+    def watch(self, folders: set[Path]) -> None:
+        """Watch these folders from now on (after a reload); what is there now is not news."""
+        self.folders = folders
+        self._seen = take_stamp(folders)
+        self._pending = None
+
+    def poll(self) -> list[Path] | None:
+        """The files that changed, once they have settled; None while nothing (new) settled."""
+        now = take_stamp(self.folders)
+        if now == self._seen:
+            self._pending = None
+            return None
+        if now != self._pending:
+            self._pending = now
+            self._since = time.monotonic()
+            return None
+        if time.monotonic() - self._since < SETTLE_S:
+            return None
+        changed = sorted(
+            path for path in now.keys() | self._seen.keys()
+            if now.get(path) != self._seen.get(path)
+        )
+        self._seen = now
+        self._pending = None
+        return changed
