@@ -11,9 +11,10 @@ TEST_STAMP := $(VENV)/.installed-test
 run: system $(STAMP)
 	$(BIN)/broadcast run --schedule schedule.yaml
 
+# The daemon tests spend most of their time waiting for the clock, so they run side by side.
 test: system-tests $(TEST_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n 4
 
 lint: system $(TEST_STAMP)
 	$(BIN)/ruff check .

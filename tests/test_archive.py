@@ -329,8 +329,10 @@ def test_command_says_when_nothing_is_archived(ward: Path, program_audio: Path) 
 def test_command_prunes_with_keep_days_from_the_schedule(ward: Path,
                                                          program_audio: Path) -> None:
     schedule = ward / "schedule.yaml"
-    with schedule.open("a", encoding="utf-8") as text:
-        text.write("\narchive:\n  folder: kho-luu\n  keep_days: 30\n")
+    text = schedule.read_text(encoding="utf-8")
+    assert "  folder: archive\n  keep_days: 90\n" in text
+    schedule.write_text(text.replace("  folder: archive\n  keep_days: 90\n",
+                                     "  folder: kho-luu\n  keep_days: 30\n"), encoding="utf-8")
     archive = Archive(ward / "kho-luu", keep_days=30, tz=TZ)
     now = dt.datetime.now(TZ)
     archive.save(program_audio, now - dt.timedelta(days=45), "sang", {})
