@@ -88,6 +88,8 @@ class Cue:
 def items_record(audio: RenderedAudio) -> list[dict[str, Any]]:
     """What the as-run log says of each item: script, content hash, approval, engine."""
     items = audio.metadata.get("items")
+    if audio.metadata.get("kind") != "program":
+        items = [audio.metadata]  # a single item aired alone (a program's fallback)
     if not isinstance(items, list):
         return []
     keep = ("kind", "script", "source", "content_hash", "approved_by", "approved_on", "engine",

@@ -453,3 +453,45 @@ def test_amplifier_hooks_run_around_the_broadcast_and_every_airing_is_archived(
     record = json.loads(archived.with_name(archived.name + ".json").read_text())["record"]
     assert record["zone"] == "khu-pho-1"
     assert record["items"][0]["approved_by"] == "Trần Văn Minh, Phó Chủ tịch UBND phường"
+
+
+def test_an_unapproved_script_is_refused_and_the_fallback_airs_instead(
+    ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    (ward.root / "scripts" / "draft.md").write_text(
+        "---\ntitle: Bản nháp\n---\n\nBản nháp chưa được duyệt, không được phát.\n",
+        encoding="utf-8")
+    start = ahead(15)
+    ward.write(program("sang", start, "draft",
+                       extra="    fallback: {script: scripts/short.md}\n"))
+    daemon = DaemonProcess(ward, tmp_path / "daemon.log")
+    daemons.append(daemon)
+    [row] = ward.wait_rows(1, timeout=60)
+    assert daemon.terminate() == 0
+    assert row["outcome"] == "refused"
+    assert "not approved" in str(row["reason"])
+    assert "The fallback (script scripts/short.md) aired instead." in str(row["reason"])
+    items = json.loads(str(row["items"]))
+    assert [Path(item["script"]).name for item in items] == ["short.md"], "only approved words"
+    [aired] = ward.files()
+    _, correlation = best_alignment(decode(Path(str(row["audio"]))), decode(aired))
+    assert correlation > 0.95
+
+
+def test_a_schedule_saved_in_two_steps_is_not_taken_for_a_broken_edit(
+    ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    ward.write(program("sang", ahead(7200), "short"))
+    daemon = DaemonProcess(ward, tmp_path / "daemon.log")
+    daemons.append(daemon)
+    daemon.wait_for("scheduled: ", timeout=60)
+    text = ward.schedule.read_text(encoding="utf-8")
+    edited = text + program("chieu", ahead(9000), "long")
+    with ward.schedule.open("w", encoding="utf-8") as handle:
+        handle.write(edited[: len(edited) // 2])
+        handle.flush()
+        time.sleep(0.3)
+        handle.write(edited[len(edited) // 2:])
+    log = daemon.wait_for("reloaded: ", timeout=20)
+    assert daemon.terminate() == 0
+    assert "cannot be used" not in log
