@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from broadcast.bulletin import content_hash
 from tests.audio_tools import best_alignment, decode, integrated_lufs, raw_s16
 from tests.conftest import REPO, broadcast_cli
 from tests.pulse import PulseServer
@@ -263,31 +264,39 @@ def test_edits_apply_while_running_and_a_broken_edit_keeps_the_last_good_schedul
     assert len(ward.files()) == 2
 
 
-def test_an_emergency_cuts_in_and_the_normal_program_restarts_after(
-    ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+@pytest.mark.parametrize("policy", ["restart", "resume", "drop"])
+def test_an_emergency_cuts_in_and_the_cut_program_follows_its_policy(
+    policy: str, ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
 ) -> None:
     normal = ahead(20)
-    urgent = normal + dt.timedelta(seconds=3)
-    ward.write(program("thuong", normal, "long")
+    urgent = normal + dt.timedelta(seconds=5)
+    ward.write(program("thuong", normal, "long", extra=f"    on_interrupt: {policy}\n")
                + program("khan-cap", urgent, "emergency", priority="emergency"))
     daemon = DaemonProcess(ward, tmp_path / "daemon.log")
     daemons.append(daemon)
-    rows = ward.wait_rows(3, timeout=120)
+    rows = ward.wait_rows(2 if policy == "drop" else 3, timeout=120)
+    if policy == "drop":
+        daemon.wait_for("dropped after the emergency", timeout=10)
+        time.sleep(1)
     assert daemon.terminate() == 0
 
-    outcomes = [(r["program_id"], r["attempt"], r["outcome"]) for r in rows]
-    assert outcomes == [("thuong", 1, "interrupted"), ("khan-cap", 1, "aired"),
-                        ("thuong", 2, "aired")]
+    outcomes = [(r["program_id"], r["attempt"], r["outcome"]) for r in ward.rows()]
+    again_row = [] if policy == "drop" else [("thuong", 2, "aired")]
+    assert outcomes == [("thuong", 1, "interrupted"), ("khan-cap", 1, "aired"), *again_row]
     assert rows[0]["reason"] == "cut by emergency 'Chương trình khan-cap'"
     assert abs((started(rows[1]) - urgent).total_seconds()) < 1.0, "the emergency came at once"
-    assert started(rows[2]) >= dt.datetime.fromisoformat(str(rows[1]["ended"]))
     label = f"{normal:%Y%m%d-%H%M%S}-thuong-khu-pho-1"
     cut, again = ward.out / f"{label}.wav", ward.out / f"{label}-2.wav"
     [emergency] = ward.out.glob("*-khan-cap-*.wav")
-    assert wav_seconds(cut) == pytest.approx(3.0, abs=1.0), "cut three seconds in"
-    full = float(str(rows[2]["duration_s"]))
-    assert wav_seconds(again) == pytest.approx(full, abs=0.5), "restarted from the beginning"
+    assert wav_seconds(cut) == pytest.approx(5.0, abs=1.0), "cut five seconds in"
     assert wav_seconds(emergency) == pytest.approx(float(str(rows[1]["duration_s"])), abs=0.5)
+    full = float(str(rows[0]["duration_s"]))
+    if policy == "drop":
+        assert not again.exists()
+        return
+    assert started(rows[2]) >= dt.datetime.fromisoformat(str(rows[1]["ended"]))
+    expected = full if policy == "restart" else full - wav_seconds(cut) + 2.0
+    assert wav_seconds(again) == pytest.approx(expected, abs=0.7), f"{policy} after the emergency"
 
 
 def test_kill_9_then_restart_within_grace_airs_late_once(
@@ -495,3 +504,22 @@ def test_a_schedule_saved_in_two_steps_is_not_taken_for_a_broken_edit(
     log = daemon.wait_for("reloaded: ", timeout=20)
     assert daemon.terminate() == 0
     assert "cannot be used" not in log
+
+
+def test_an_edited_script_is_rendered_again_and_the_new_words_air(
+    ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    start = ahead(25)
+    ward.write(program("sang", start, "short"))
+    daemon = DaemonProcess(ward, tmp_path / "daemon.log")
+    daemons.append(daemon)
+    daemon.wait_for("ready 1/", timeout=60)
+    script = ward.root / "scripts" / "short.md"
+    script.write_text(SCRIPT.format(title="Bản tin short", body=LONG), encoding="utf-8")
+    log = daemon.wait_for("reloaded: 0 broadcasts added, 0 removed, 0 changed", timeout=20)
+    assert "files changed: short.md" in log
+    [row] = ward.wait_rows(1, timeout=80)
+    assert daemon.terminate() == 0
+    [item] = json.loads(str(row["items"]))
+    assert item["content_hash"] == content_hash("Bản tin short", LONG)
+    assert float(str(row["duration_s"])) > 12, "the longer text aired, not the old render"
