@@ -352,7 +352,11 @@ class Daemon:
         zones = [z for z in self._zones_of(broadcast) if not self.asrun.has(key, z.id)]
         if not zones:
             return
-        program = schedule.program(broadcast.program_id)
+        try:
+            program = schedule.program(broadcast.program_id)
+        except BroadcastError:
+            log.warning("%s was taken out of the schedule: not aired", key)
+            return
         cues = self._cues(schedule, program, broadcast, zones)
         hooks = self._run_before_hooks(cues, {z.id: z for z in zones}, broadcast)
         ready_at = broadcast.start - dt.timedelta(seconds=PREPARE_LEAD_S)
