@@ -36,11 +36,12 @@ from broadcast.bulletin import BulletinError
 from broadcast.config import AudioItem, Program, Schedule, ScriptItem, Zone, load_schedule
 from broadcast.errors import BroadcastError
 from broadcast.onair import Cue, ZoneChannel, hook_env, report_hook, wait_until
-from broadcast.outputs import build_output
+from broadcast.outputs import UnusableOutput, build_output
 from broadcast.outputs.archive import Archive, ArchiveError
 from broadcast.outputs.base import Output
 from broadcast.outputs.device import NoSoundDevice, SoundCard, find_sound_device
 from broadcast.outputs.hooks import run_hook
+from broadcast.outputs.icecast import IcecastMount
 from broadcast.planner import Broadcast, plan
 from broadcast.prerender import (
     RenderStore,
@@ -210,6 +211,11 @@ class Daemon:
                 self.outputs[zone.id] = [
                     build_output(output, self.schedule.base_dir) for output in zone.outputs
                 ]
+                for built in self.outputs[zone.id]:
+                    if isinstance(built, UnusableOutput):
+                        log.error("zone %s: %s", zone.id, built.problem)
+                    elif isinstance(built, IcecastMount):
+                        built.start()  # receivers stay connected between broadcasts
             self._zone_setup[zone.id] = zone
 
     # --- rendering ahead ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.google_tts import FakeGoogleTTS
+from tests.icecast import IcecastServer, start_icecast
 from tests.pulse import PulseServer, start_pulse
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,6 +58,16 @@ def pulse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def icecast() -> Iterator[IcecastServer]:
+    """A private Icecast server on loopback; ``stop()`` and ``start()`` restart it on its port."""
+    server = start_icecast()
+    try:
+        yield server
+    finally:
+        server.remove()
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the system programs broadcast needs, if any are missing (Debian/Ubuntu, apt-get).
 # Runs as root directly, or through sudo when that works without a password prompt.
-# With --tests, also what the test suite needs (a PulseAudio server it starts privately).
+# With --tests, also what the test suite needs (a PulseAudio server and an Icecast server, both
+# started privately).
 set -eu
 PYTHON="${PYTHON:-python3}"
 
@@ -16,6 +17,7 @@ check ffprobe ffmpeg
 check espeak-ng espeak-ng
 if [ "${1:-}" = "--tests" ]; then
     check pulseaudio pulseaudio
+    check icecast2 icecast2
 fi
 check pactl pulseaudio-utils
 check pacat pulseaudio-utils
@@ -33,7 +35,8 @@ echo "Installing system packages:$need"
 if [ "$(id -u)" -eq 0 ]; then
     run=""
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    run="sudo -n"
+    # sudo drops the environment; icecast2 asks debconf questions unless told not to.
+    run="sudo -n env DEBIAN_FRONTEND=noninteractive"
 else
     echo "These system packages are missing:$need" >&2
     echo "Install them as root:  apt-get install -y$need" >&2
