@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -22,8 +23,9 @@ import numpy as np
 import pytest
 
 from broadcast.bulletin import content_hash
-from tests.audio_tools import best_alignment, decode, integrated_lufs, raw_s16
+from tests.audio_tools import best_alignment, decode, envelope, integrated_lufs, raw_s16
 from tests.conftest import REPO, broadcast_cli
+from tests.icecast import IcecastServer, Listener
 from tests.pulse import PulseServer
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -229,7 +231,7 @@ def test_daemon_airs_on_time_on_every_output_and_logs_it(
 
     [written] = ward.files()
     program_audio = decode(Path(str(first["audio"])))
-    _, correlation = best_alignment(program_audio, decode(written))
+    _, correlation = best_alignment(envelope(program_audio), envelope(decode(written)))
     assert correlation > 0.95, "the file output holds the program as aired"
 
 
@@ -483,7 +485,8 @@ def test_an_unapproved_script_is_refused_and_the_fallback_airs_instead(
     items = json.loads(str(row["items"]))
     assert [Path(item["script"]).name for item in items] == ["short.md"], "only approved words"
     [aired] = ward.files()
-    _, correlation = best_alignment(decode(Path(str(row["audio"]))), decode(aired))
+    _, correlation = best_alignment(envelope(decode(Path(str(row["audio"])))),
+                                    envelope(decode(aired)))
     assert correlation > 0.95
 
 
@@ -523,3 +526,47 @@ def test_an_edited_script_is_rendered_again_and_the_new_words_air(
     [item] = json.loads(str(row["items"]))
     assert item["content_hash"] == content_hash("Bản tin short", LONG)
     assert float(str(row["duration_s"])) > 12, "the longer text aired, not the old render"
+
+
+def test_icecast_receivers_hear_the_broadcast_and_a_broken_output_does_not_stop_the_others(
+    icecast: IcecastServer, ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    start = ahead(18)
+    outputs = (
+        f"{{type: icecast, mount: '127.0.0.1:{icecast.port}/khu-pho-1', "
+        "password_env: WARD_ICECAST_PASSWORD}, "
+        f"{{type: icecast, mount: '127.0.0.1:{icecast.port}/khu-pho-9', "
+        "password_env: NOT_SET_ANYWHERE}, {type: file, folder: out}"
+    )
+    ward.write(program("sang", start, "short"), zone("khu-pho-1", outputs))
+    env = {**os.environ, "WARD_ICECAST_PASSWORD": icecast.password}
+    env.pop("NOT_SET_ANYWHERE", None)
+    daemon = DaemonProcess(ward, tmp_path / "daemon.log", env=env)
+    daemons.append(daemon)
+    log = daemon.wait_for("ready 1/", timeout=60)
+    assert "NOT_SET_ANYWHERE that should hold the source password is not set" in log
+    listener = None
+    deadline = time.monotonic() + 20
+    while listener is None and time.monotonic() < deadline:
+        try:
+            listener = Listener(icecast, "khu-pho-1")
+        except (RuntimeError, OSError):
+            time.sleep(0.3)
+    assert listener is not None, "the mount is up before the broadcast, for receivers to join"
+    [row] = ward.wait_rows(1, timeout=60)
+    time.sleep(1.5)
+    heard = listener.stop()
+    assert daemon.terminate() == 0
+    assert icecast.password not in daemon.text()
+
+    assert row["outcome"] == "aired"
+    carried = {o["output"]: o["ok"] for o in json.loads(str(row["outputs"]))}
+    assert carried == {f"icecast 127.0.0.1:{icecast.port}/khu-pho-1": True,
+                       f"icecast 127.0.0.1:{icecast.port}/khu-pho-9": False,
+                       f"file {ward.out}": True}
+    assert "NOT_SET_ANYWHERE" in json.dumps(json.loads(str(row["problems"])))
+    received = tmp_path / "received.mp3"
+    received.write_bytes(heard)
+    _, correlation = best_alignment(envelope(decode(Path(str(row["audio"])))),
+                                    envelope(decode(received)))
+    assert correlation > 0.9, "the receiver got the program"

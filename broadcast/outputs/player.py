@@ -49,7 +49,8 @@ class AiringResult:
         return [result.output for result in self.outputs if result.ok]
 
     def problems(self) -> list[str]:
-        return [f"{r.output}: {r.error}" for r in self.outputs if not r.ok and r.error]
+        return [r.error if r.error.startswith(r.output) else f"{r.output}: {r.error}"
+                for r in self.outputs if not r.ok and r.error]
 
 
 def decode_command(path: Path, gain_db: float = 0.0, offset_s: float = 0.0) -> list[str]:
