@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 from tests.audio_tools import best_alignment, decode, envelope, integrated_lufs, raw_s16
 from tests.conftest import broadcast_cli
+from tests.icecast import IcecastServer, Listener
 from tests.pulse import PulseServer
 
 ANNOUNCEMENT = """---
@@ -92,3 +95,46 @@ def test_play_without_a_sound_device_says_so(tmp_path: Path, rendered: Path) -> 
     assert result.returncode == 1
     assert "no sound device found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_play_on_several_outputs_named_on_the_command_line(
+    icecast: IcecastServer, rendered: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "line-out"
+    mount = "thu-tay"
+    result_box: list[subprocess.CompletedProcess[str]] = []
+    player = threading.Thread(target=lambda: result_box.append(broadcast_cli(
+        "play", str(rendered), "--output", f"file:{folder}", "--output", icecast.url(mount),
+        "--output", "file:/proc/no-such-place")))
+    player.start()
+    listener = None
+    deadline = time.monotonic() + 20
+    while listener is None and time.monotonic() < deadline:
+        try:
+            listener = Listener(icecast, mount)
+        except (RuntimeError, OSError):
+            time.sleep(0.05)
+    player.join(timeout=120)
+    assert listener is not None
+    heard = listener.stop()
+    [result] = result_box
+    assert result.returncode == 0, result.stderr
+    assert "Warning: file /proc/no-such-place: cannot create the folder" in result.stderr
+    assert icecast.password not in result.stdout + result.stderr
+    assert f"on file {folder}, icecast 127.0.0.1:{icecast.port}/{mount}." in result.stdout
+
+    [written] = folder.glob("*.wav")
+    program = envelope(decode(rendered))
+    assert best_alignment(program, envelope(decode(written)))[1] > 0.95
+    received = tmp_path / "received.mp3"
+    received.write_bytes(heard)
+    _, score = best_alignment(program, envelope(decode(received)))
+    assert score > 0.9, "the Icecast listener heard the whole program"
+
+
+def test_play_refuses_an_output_it_does_not_know(rendered: Path) -> None:
+    result = broadcast_cli("play", str(rendered), "--output", "speaker:1")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Error: 'speaker:1' is not an output. Write device, device:SINK, file:FOLDER or "
+        "icecast://USER:PASSWORD@HOST:PORT/MOUNT.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -16,11 +17,14 @@ from broadcast.cli.app import SpeechChoice, lexicon_for, progress_bar, speech_op
 from broadcast.errors import BroadcastError
 from broadcast.outputs import SPEC_HELP, Output, parse_output_spec
 from broadcast.outputs.device import SoundCard
+from broadcast.outputs.icecast import IcecastMount
 from broadcast.outputs.player import Airing
 from broadcast.render import render_bulletin
 from broadcast.vietnamese import TextDecodingError, chunk_spoken, decode_text, to_spoken
 
 SCRIPT_SUFFIXES = (".md", ".txt")
+RECEIVERS_JOIN_S = 2.0
+"""Silence sent on a new Icecast stream before playing, so waiting receivers join in time."""
 
 
 @click.command()
@@ -87,6 +91,14 @@ def play_command(
 
 def _play_and_report(audio: Path, outputs: list[Output], label: str | None = None) -> None:
     names = ", ".join(output.describe() for output in outputs)
+    mounts = [output for output in outputs if isinstance(output, IcecastMount)]
+    if mounts:
+        for mount in mounts:
+            mount.start()
+        for mount in mounts:
+            mount.wait_connected(timeout=15)
+        click.echo(f"Connected; waiting {RECEIVERS_JOIN_S:.0f} s for receivers to join.")
+        time.sleep(RECEIVERS_JOIN_S)
     airing = Airing(audio, outputs, label=label or audio.stem)
     click.echo(f"Playing {audio.name} on {names} (Ctrl+C stops)")
     airing.start()
@@ -96,6 +108,10 @@ def _play_and_report(audio: Path, outputs: list[Output], label: str | None = Non
         airing.cut()
         airing.wait()
         raise
+    if mounts:
+        time.sleep(RECEIVERS_JOIN_S)  # the encoder's last frames reach the receivers
+    for output in outputs:
+        output.close()
     for problem in result.problems():
         click.echo(f"Warning: {problem}", err=True)
     if not result.completed:
