@@ -1746,6 +1746,11 @@ def parse_schedule(text: str, path: Path) -> Schedule:
 
 def load_schedule(path: Path) -> Schedule:
     """Read and validate a schedule file."""
+    return read_schedule(path)[0]
+
+
+def read_schedule(path: Path) -> tuple[Schedule, str]:
+    """Read and validate a schedule file; also return the exact text that was validated."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -1755,7 +1760,7 @@ def load_schedule(path: Path) -> Schedule:
         raise ScheduleError([BroadcastError(
             "the file is not UTF-8 text. Save it as UTF-8 in your editor.",
             Location(path))]) from None
-    return parse_schedule(text, path.resolve())
+    return parse_schedule(text, path.resolve()), text
 
 
 def schedule_json_schema() -> dict[str, Any]:

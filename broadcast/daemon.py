@@ -33,8 +33,17 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from broadcast.asrun import AsRunLog, Row
 from broadcast.bulletin import BulletinError
-from broadcast.config import AudioItem, Program, Schedule, ScriptItem, Zone, load_schedule
+from broadcast.config import (
+    AudioItem,
+    Program,
+    Schedule,
+    ScriptItem,
+    Zone,
+    parse_schedule,
+    read_schedule,
+)
 from broadcast.errors import BroadcastError
+from broadcast.fileio import write_text_atomic
 from broadcast.onair import Cue, ZoneChannel, hook_env, report_hook, wait_until
 from broadcast.outputs import UnusableOutput, build_output
 from broadcast.outputs.archive import Archive, ArchiveError
@@ -148,7 +157,7 @@ class Daemon:
 
     def __init__(self, options: DaemonOptions) -> None:
         self.options = options
-        self.schedule: Schedule = load_schedule(options.schedule_path)
+        self.schedule: Schedule = self._load_at_start()
         self.settings = self._current_settings()
         self.store = RenderStore(options.state_dir / "renders")
         self.asrun = AsRunLog(options.state_dir / "as-run.sqlite")
@@ -167,6 +176,34 @@ class Daemon:
         self.errors = _RecentErrors()
         self.status = StatusBoard(options.state_dir / "status.json")
         self.scheduler = BackgroundScheduler(timezone=self.tz)
+
+    @property
+    def _last_good(self) -> Path:
+        return self.options.state_dir / "last-good-schedule.yaml"
+
+    def _load_at_start(self) -> Schedule:
+        """The schedule; if its last edit is broken, the last good one this daemon aired.
+
+        A broken edit followed by a restart (a power cut, say) must not silence the ward. With
+        no good schedule ever seen here, the errors are all there is to say.
+        """
+        try:
+            schedule, text = read_schedule(self.options.schedule_path)
+        except BroadcastError as exc:
+            if not self._last_good.is_file():
+                raise
+            log.error("%s\nStarting with the last good schedule instead (saved %s). Fix the "
+                      "file; the fix is picked up as soon as it is saved.", exc,
+                      dt.datetime.fromtimestamp(self._last_good.stat().st_mtime)
+                      .astimezone().strftime("%Y-%m-%d %H:%M"))
+            return parse_schedule(self._last_good.read_text(encoding="utf-8"),
+                                  self.options.schedule_path.resolve())
+        self._keep_good(text)
+        return schedule
+
+    def _keep_good(self, text: str) -> None:
+        with contextlib.suppress(OSError):
+            write_text_atomic(self._last_good, text)
 
     # --- settings ----------------------------------------------------------------------------
 
@@ -200,7 +237,13 @@ class Daemon:
         return groups
 
     def _apply_zones(self) -> None:
-        """Outputs and channels for the schedule's zones; changed outputs are rebuilt."""
+        """Outputs and channels for the schedule's zones; changed outputs are rebuilt, the
+        outputs of zones taken out of the schedule are closed."""
+        kept = {zone.id for zone in self.schedule.zones}
+        for zone_id in [z for z in self.outputs if z not in kept]:
+            for output in self.outputs.pop(zone_id):
+                output.close()
+            del self._zone_setup[zone_id]
         for zone in self.schedule.zones:
             if zone.id not in self.channels:
                 self.channels[zone.id] = ZoneChannel(zone.id, self.asrun, self._archive)
@@ -518,7 +561,7 @@ class Daemon:
         more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
         log.info("files changed: %s%s", names, more)
         try:
-            schedule = load_schedule(self.options.schedule_path)
+            schedule, text = read_schedule(self.options.schedule_path)
         except BroadcastError as exc:
             log.error("the edit cannot be used; still airing the last good schedule.\n%s", exc)
             self.status.schedule_problem(str(exc))
@@ -530,6 +573,7 @@ class Daemon:
             self._apply_zones()
             added, removed, changed_jobs = self._schedule_window()
         self.watcher.watch(watched_folders(schedule))
+        self._keep_good(text)
         self.status.schedule_problem(None)
         log.info("reloaded: %d broadcasts added, %d removed, %d changed; rendering what changed",
                  added, removed, changed_jobs)

@@ -157,8 +157,10 @@ class ZoneChannel:
                 cue.airing.abandon()
             self._log_only(cue, "skipped", "the daemon stopped before its turn came")
         self._thread.join(timeout=10)
-        if self._after is not None:
-            self._after.cancel()
+        after = self._after
+        if after is not None and after.is_alive():
+            after.cancel()
+            after.function(*after.args)  # the amplifier goes off now, not never
 
     def _run(self) -> None:
         while True:
@@ -192,6 +194,8 @@ class ZoneChannel:
             airing.abandon()
             return
         airing.start()
+        if cue.interrupted_by is not None:
+            airing.cut()  # an emergency came while this was being made ready
         started = dt.datetime.fromtimestamp(airing.started_at, cue.broadcast.start.tzinfo)
         self.current_since = started
         late_s = (started - cue.broadcast.start).total_seconds()

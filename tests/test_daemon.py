@@ -570,3 +570,25 @@ def test_icecast_receivers_hear_the_broadcast_and_a_broken_output_does_not_stop_
     _, correlation = best_alignment(envelope(decode(Path(str(row["audio"])))),
                                     envelope(decode(received)))
     assert correlation > 0.9, "the receiver got the program"
+
+
+def test_a_restart_with_a_broken_edit_airs_the_last_good_schedule(
+    ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    start = ahead(20)
+    ward.write(program("sang", start, "short"))
+    first = DaemonProcess(ward, tmp_path / "first.log")
+    daemons.append(first)
+    first.wait_for("scheduled: ", timeout=60)
+    assert first.terminate() == 0
+    good = ward.schedule.read_text(encoding="utf-8")
+    ward.schedule.write_text(good.replace("    days:", "    dayz:"), encoding="utf-8")
+
+    second = DaemonProcess(ward, tmp_path / "second.log")
+    daemons.append(second)
+    log = second.wait_for("Starting with the last good schedule instead", timeout=60)
+    where = f"{ward.schedule}:{line_of(ward.schedule, 'dayz:')}:5"
+    assert f"{where}: unknown setting 'dayz'. Did you mean 'days'?" in log
+    [row] = ward.wait_rows(1, timeout=60)
+    assert second.terminate() == 0
+    assert row["outcome"] == "aired"
