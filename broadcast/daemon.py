@@ -65,7 +65,7 @@ from broadcast.prerender import (
 from broadcast.render import RenderedAudio, RenderSettings
 from broadcast.status import StatusBoard
 from broadcast.tts import ChunkCache
-from broadcast.watch import Watcher, watched_folders
+from broadcast.watch import Watcher, watched_files
 
 log = logging.getLogger("broadcast.daemon")
 
@@ -172,7 +172,7 @@ class Daemon:
         self.channels: dict[str, ZoneChannel] = {}
         self._zone_setup: dict[str, Zone] = {}
         self._apply_zones()
-        self.watcher = Watcher(watched_folders(self.schedule))
+        self.watcher = Watcher(watched_files(self.schedule))
         self.errors = _RecentErrors()
         self.status = StatusBoard(options.state_dir / "status.json")
         self.scheduler = BackgroundScheduler(timezone=self.tz)
@@ -572,7 +572,7 @@ class Daemon:
             self.settings = self._current_settings()
             self._apply_zones()
             added, removed, changed_jobs = self._schedule_window()
-        self.watcher.watch(watched_folders(schedule))
+        self.watcher.watch(watched_files(schedule))
         self._keep_good(text)
         self.status.schedule_problem(None)
         log.info("reloaded: %d broadcasts added, %d removed, %d changed; rendering what changed",

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broadcast.config import (
+    AUDIO_SUFFIXES,
+    SCRIPT_SUFFIXES,
     AudioItem,
     ChimeItem,
     IcecastOutput,
@@ -23,12 +25,15 @@ from broadcast.config import (
 
 SETTLE_S = 1.0
 """How long files must stay unchanged before a change counts."""
+WATCHED_SUFFIXES = frozenset({".yaml", ".yml", *SCRIPT_SUFFIXES, *AUDIO_SUFFIXES})
+"""Only files like these count (plus any file the schedule names): a log file written beside
+the schedule is not an edit."""
 
 Stamp = dict[Path, tuple[int, int]]
 
 
-def watched_folders(schedule: Schedule) -> set[Path]:
-    """Folders holding the schedule and every file it names (new files matter too)."""
+def watched_files(schedule: Schedule) -> set[Path]:
+    """The schedule and every file it names."""
     files: set[Path] = {schedule.source}
     if schedule.tts.lexicon is not None:
         files.add(schedule.resolve(schedule.tts.lexicon))
@@ -53,20 +58,22 @@ def watched_folders(schedule: Schedule) -> set[Path]:
                 for path in (output.password_file, output.idle):
                     if path is not None:
                         files.add(schedule.resolve(path))
-    return {path.parent for path in files}
+    return files
 
 
-def take_stamp(folders: set[Path]) -> Stamp:
-    """Size and modification time of every visible file in ``folders`` (not recursive)."""
+def take_stamp(named: set[Path]) -> Stamp:
+    """Size and modification time of the named files and of every script, audio or YAML file
+    beside them (a new file can match a rotation's pattern)."""
     stamp: Stamp = {}
-    for folder in folders:
+    for folder in {path.parent for path in named}:
         try:
             entries = list(folder.iterdir())
         except OSError:
             continue
         for path in entries:
-            if path.name.startswith(".") or path.name.endswith("~"):
-                continue  # editors' swap and backup files, half-written temporary files
+            if path not in named and (path.suffix.lower() not in WATCHED_SUFFIXES
+                                      or path.name.startswith(".")):
+                continue  # logs, editors' swap files, half-written temporary files
             try:
                 status = path.stat()
             except OSError:
@@ -80,22 +87,22 @@ def take_stamp(folders: set[Path]) -> Stamp:
 class Watcher:
     """Says when the watched files have changed and then settled."""
 
-    folders: set[Path]
+    files: set[Path]
 
     def __post_init__(self) -> None:
-        self._seen = take_stamp(self.folders)
+        self._seen = take_stamp(self.files)
         self._pending: Stamp | None = None
         self._since = 0.0
 
-    def watch(self, folders: set[Path]) -> None:
-        """Watch these folders from now on (after a reload); what is there now is not news."""
-        self.folders = folders
-        self._seen = take_stamp(folders)
+    def watch(self, files: set[Path]) -> None:
+        """Watch these files from now on (after a reload); what is there now is not news."""
+        self.files = files
+        self._seen = take_stamp(files)
         self._pending = None
 
     def poll(self) -> list[Path] | None:
         """The files that changed, once they have settled; None while nothing (new) settled."""
-        now = take_stamp(self.folders)
+        now = take_stamp(self.files)
         if now == self._seen:
             self._pending = None
             return None

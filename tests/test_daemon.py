@@ -270,7 +270,7 @@ def test_edits_apply_while_running_and_a_broken_edit_keeps_the_last_good_schedul
 def test_an_emergency_cuts_in_and_the_cut_program_follows_its_policy(
     policy: str, ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
 ) -> None:
-    normal = ahead(20)
+    normal = ahead(25)
     urgent = normal + dt.timedelta(seconds=5)
     ward.write(program("thuong", normal, "long", extra=f"    on_interrupt: {policy}\n")
                + program("khan-cap", urgent, "emergency", priority="emergency"))
@@ -497,6 +497,10 @@ def test_a_schedule_saved_in_two_steps_is_not_taken_for_a_broken_edit(
     daemon = DaemonProcess(ward, tmp_path / "daemon.log")
     daemons.append(daemon)
     daemon.wait_for("scheduled: ", timeout=60)
+    (ward.root / "broadcast.log").write_text("a log written beside the schedule\n")
+    (ward.root / "scripts" / ".short.md.swp").write_bytes(b"an editor's swap file")
+    time.sleep(2.5)
+    assert "files changed" not in daemon.text(), "only edits to the ward's files count"
     text = ward.schedule.read_text(encoding="utf-8")
     edited = text + program("chieu", ahead(9000), "long")
     with ward.schedule.open("w", encoding="utf-8") as handle:

@@ -19,8 +19,11 @@ from typing import Literal
 
 from broadcast.outputs.base import SAMPLE_RATE, OutputError
 
-PLAYER_LATENCY_MS = 100
-"""The sound server's buffer for our stream: small, so a cut is heard at once."""
+PLAYER_LATENCY_MS = 250
+"""The sound server's buffer for our stream: big enough that a busy machine lets no silence in.
+
+A cut is still heard at once (the stream is removed), and the start is not delayed: the first
+write (the player's first block) fills the buffer, so playback starts with it."""
 _ALSA_CARDS = Path("/proc/asound/cards")
 
 
@@ -80,19 +83,25 @@ class _PlayerSink:
     """One airing on the sound device: ``pacat`` or ``aplay`` reading raw PCM from a pipe.
 
     The player drains its buffer before it exits, so ``finish()`` returns when the last sample
-    has been played, not when the last byte was written.
+    has been played, not when the last byte was written. ``abort()`` may come from another
+    thread at any moment (an emergency, a stop); whatever the feeding thread is doing then
+    ends quietly.
     """
 
     def __init__(self, command: list[str]) -> None:
-        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by finish()/abort()
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _release()
         self._lock = threading.Lock()
+        self._aborted = False
         self._process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stderr=self._errors
         )
 
     def _failure(self, what: str) -> OutputError:
-        self._errors.seek(0)
-        detail = self._errors.read()[-1000:].decode(errors="replace").strip()
+        with self._lock:
+            if self._aborted:
+                return OutputError("the airing was cut")
+            self._errors.seek(0)
+            detail = self._errors.read()[-1000:].decode(errors="replace").strip()
         return OutputError(f"{what}: {detail}" if detail else what)
 
     def write(self, pcm: bytes) -> None:
@@ -105,22 +114,26 @@ class _PlayerSink:
 
     def finish(self) -> None:
         assert self._process.stdin is not None
-        with contextlib.suppress(BrokenPipeError, OSError):
+        with contextlib.suppress(BrokenPipeError, ValueError, OSError):
             self._process.stdin.close()
         code = self._process.wait()
-        try:
-            if code != 0:
-                raise self._failure(f"the sound player failed (exit {code})")
-        finally:
-            self._errors.close()
+        failure = self._failure(f"the sound player failed (exit {code})") if code else None
+        self._release()
+        if failure is not None:
+            raise failure
 
     def abort(self) -> None:
         with self._lock:
+            self._aborted = True
             if self._process.poll() is None:
                 self._process.kill()
-            self._process.wait()
+        self._process.wait()
+        self._release()
+
+    def _release(self) -> None:
+        with self._lock:
             assert self._process.stdin is not None
-            with contextlib.suppress(BrokenPipeError, OSError):
+            with contextlib.suppress(BrokenPipeError, ValueError, OSError):
                 self._process.stdin.close()
             self._errors.close()
 

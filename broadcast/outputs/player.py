@@ -20,8 +20,9 @@ from typing import IO
 
 from broadcast.outputs.base import BYTES_PER_SECOND, SAMPLE_RATE, Output, OutputError, Sink
 
-FIRST_BLOCK_S = 0.25
-"""Samples read ahead of the start, so the first write needs no decoding."""
+FIRST_BLOCK_S = 0.3
+"""Samples read ahead of the start, so the first write needs no decoding. At least as long as
+the sound server's buffer for the stream, so the first write alone starts playback."""
 BLOCK_BYTES = BYTES_PER_SECOND // 20
 
 
