@@ -135,6 +135,8 @@ class ZoneChannel:
                             cue.broadcast.program_id)
                 if current.airing is not None:
                     current.airing.cut()
+            elif current is not None and cue.reason is None:
+                cue.reason = f"waited for '{current.broadcast.program_name}'"
             heapq.heappush(self._queue, cue)
             self._cond.notify()
 

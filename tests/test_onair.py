@@ -1,0 +1,103 @@
+"""A zone's channel in-process: one broadcast at a time, in priority order, each logged.
+
+Real WAV files go out through a real file output, and the as-run log is read with plain SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from broadcast.asrun import AsRunLog
+from broadcast.audio import AudioFigures
+from broadcast.onair import Cue, ZoneChannel
+from broadcast.outputs.file import WavFolder
+from broadcast.planner import Broadcast
+from broadcast.render import RenderedAudio
+
+TZ = dt.timezone(dt.timedelta(hours=7))
+RATE = 48000
+
+
+def tone(path: Path, seconds: float, hertz: float) -> RenderedAudio:
+    samples = (0.3 * np.sin(2 * np.pi * hertz * np.arange(int(seconds * RATE)) / RATE))
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(RATE)
+        handle.writeframes((samples * 32767).astype("<i2").tobytes())
+    figures = AudioFigures(seconds, -16.0, -10.0, 0.0, RATE, 1)
+    return RenderedAudio(path, figures, {"kind": "program", "items": []})
+
+
+def cue(program: str, priority: str, audio: RenderedAudio, folder: Path,
+        start: dt.datetime) -> Cue:
+    broadcast = Broadcast(program, f"Chương trình {program}", start, ("khu-pho-1",), priority, ())
+    return Cue(broadcast=broadcast, zone="khu-pho-1", audio=audio, outputs=[WavFolder(folder)])
+
+
+def rows(path: Path) -> list[tuple[str, int, str]]:
+    db = sqlite3.connect(path)
+    try:
+        return list(db.execute("SELECT program_id, attempt, outcome FROM airings ORDER BY id"))
+    finally:
+        db.close()
+
+
+def wait_for_rows(path: Path, count: int) -> list[tuple[str, int, str]]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = rows(path)
+        if len(found) >= count and all(outcome != "airing" for _, _, outcome in found):
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"expected {count} rows, found {rows(path)}")
+
+
+@pytest.fixture
+def channel(tmp_path: Path) -> ZoneChannel:
+    log = AsRunLog(tmp_path / "as-run.sqlite")
+    return ZoneChannel("khu-pho-1", log)
+
+
+def test_a_priority_broadcast_goes_before_waiting_normal_ones(
+    channel: ZoneChannel, tmp_path: Path
+) -> None:
+    now = dt.datetime.now(TZ)
+    out = tmp_path / "out"
+    channel.submit(cue("dang-phat", "normal", tone(tmp_path / "a.wav", 1.5, 440), out, now))
+    time.sleep(0.3)
+    channel.submit(cue("thuong", "normal", tone(tmp_path / "b.wav", 0.5, 550), out, now))
+    channel.submit(cue("uu-tien", "priority", tone(tmp_path / "c.wav", 0.5, 660), out, now))
+    found = wait_for_rows(tmp_path / "as-run.sqlite", 3)
+    channel.stop()
+    assert found == [("dang-phat", 1, "aired"), ("uu-tien", 1, "late"), ("thuong", 1, "late")]
+    db = sqlite3.connect(tmp_path / "as-run.sqlite")
+    reasons = [r for (r,) in db.execute("SELECT reason FROM airings ORDER BY id")]
+    db.close()
+    for reason in reasons[1:]:
+        assert reason.startswith("late by ")
+        assert reason.endswith(" s; waited for 'Chương trình dang-phat'")
+    assert len(list(out.glob("*.wav"))) == 3, "one at a time, nobody cut"
+
+
+def test_stopping_cuts_what_is_on_and_logs_what_was_waiting(
+    channel: ZoneChannel, tmp_path: Path
+) -> None:
+    now = dt.datetime.now(TZ)
+    out = tmp_path / "out"
+    channel.submit(cue("dai", "normal", tone(tmp_path / "a.wav", 20, 440), out, now))
+    channel.submit(cue("cho", "normal", tone(tmp_path / "b.wav", 1, 550), out, now))
+    time.sleep(1.0)
+    channel.stop()
+    found = rows(tmp_path / "as-run.sqlite")
+    assert sorted(found) == [("cho", 1, "skipped"), ("dai", 1, "interrupted")]
+    [cut] = out.glob("*.wav")
+    with wave.open(str(cut)) as handle:
+        assert handle.getnframes() / RATE < 3, "the sound stopped at once"
