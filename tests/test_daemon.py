@@ -144,11 +144,23 @@ class DaemonProcess:
         self.process.wait()
 
 
+class Daemons:
+    """Starts daemons for a test; whatever is still running at the end is killed."""
+
+    def __init__(self) -> None:
+        self.started: list[DaemonProcess] = []
+
+    def start(self, ward: Ward, log: Path, env: dict[str, str] | None = None) -> DaemonProcess:
+        daemon = DaemonProcess(ward, log, env)
+        self.started.append(daemon)
+        return daemon
+
+
 @pytest.fixture
-def daemons() -> Iterator[list[DaemonProcess]]:
-    started: list[DaemonProcess] = []
-    yield started
-    for daemon in started:
+def daemons() -> Iterator[Daemons]:
+    running = Daemons()
+    yield running
+    for daemon in running.started:
         if daemon.process.poll() is None:
             daemon.process.kill()
             daemon.process.wait()
@@ -176,6 +188,19 @@ def wav_seconds(path: Path) -> float:
         return handle.getnframes() / handle.getframerate()
 
 
+def same_sound(program: object, heard: Path) -> float:
+    """How well what came out matches the program file (envelope correlation, best offset)."""
+    return best_alignment(envelope(decode(Path(str(program)))), envelope(decode(heard)))[1]
+
+
+def break_days(ward: Ward) -> str:
+    """Save a broken edit ('dayz' for 'days'); return the error the daemon should log."""
+    good = ward.schedule.read_text(encoding="utf-8")
+    ward.schedule.write_text(good.replace("    days:", "    dayz:"), encoding="utf-8")
+    where = f"{ward.schedule}:{line_of(ward.schedule, 'dayz:')}:5"
+    return f"{where}: unknown setting 'dayz'. Did you mean 'days'?"
+
+
 def line_of(path: Path, words: str) -> int:
     lines = path.read_text(encoding="utf-8").splitlines()
     return next(number for number, line in enumerate(lines, 1) if words in line)
@@ -186,7 +211,7 @@ def sleep_until(moment: dt.datetime) -> None:
 
 
 def test_daemon_airs_on_time_on_every_output_and_logs_it(
-    pulse: PulseServer, ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+    pulse: PulseServer, ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
     start = ahead(20)
     ward.write(
@@ -198,8 +223,7 @@ def test_daemon_airs_on_time_on_every_output_and_logs_it(
     recording = pulse.record("zone1", tmp_path / "zone1.raw")
     quieter = pulse.record("zone2", tmp_path / "zone2.raw")
     recording_began = time.time()
-    daemon = DaemonProcess(ward, tmp_path / "daemon.log", env=pulse.env)
-    daemons.append(daemon)
+    daemon = daemons.start(ward, tmp_path / "daemon.log", env=pulse.env)
     log = daemon.wait_for("ready 1/", timeout=60)
     assert f"scheduled: {start:%Y-%m-%d %H:%M:%S %z} Chương trình thu (thu) -> " \
            "khu-pho-1, khu-pho-2" in log
@@ -230,25 +254,21 @@ def test_daemon_airs_on_time_on_every_output_and_logs_it(
         "the zone's own loudness target")
 
     [written] = ward.files()
-    program_audio = decode(Path(str(first["audio"])))
-    _, correlation = best_alignment(envelope(program_audio), envelope(decode(written)))
-    assert correlation > 0.95, "the file output holds the program as aired"
+    assert same_sound(first["audio"], written) > 0.95, "the file output holds what aired"
 
 
 def test_edits_apply_while_running_and_a_broken_edit_keeps_the_last_good_schedule(
-    ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+    ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
     first = ahead(25)
     ward.write(program("sang", first, "short"))
-    daemon = DaemonProcess(ward, tmp_path / "daemon.log")
-    daemons.append(daemon)
+    daemon = daemons.start(ward, tmp_path / "daemon.log")
     daemon.wait_for("ready 1/", timeout=60)
 
     good = ward.schedule.read_text(encoding="utf-8")
-    ward.schedule.write_text(good.replace("    days:", "    dayz:"), encoding="utf-8")
+    error = break_days(ward)
     log = daemon.wait_for("still airing the last good schedule", timeout=20)
-    where = f"{ward.schedule}:{line_of(ward.schedule, 'dayz:')}:5"
-    assert f"{where}: unknown setting 'dayz'. Did you mean 'days'?" in log
+    assert error in log
     status = broadcast_cli("status", "--schedule", str(ward.schedule), "--state-dir",
                            str(ward.state))
     assert "Daemon: running" in status.stdout
@@ -268,14 +288,13 @@ def test_edits_apply_while_running_and_a_broken_edit_keeps_the_last_good_schedul
 
 @pytest.mark.parametrize("policy", ["restart", "resume", "drop"])
 def test_an_emergency_cuts_in_and_the_cut_program_follows_its_policy(
-    policy: str, ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+    policy: str, ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
     normal = ahead(25)
     urgent = normal + dt.timedelta(seconds=5)
     ward.write(program("thuong", normal, "long", extra=f"    on_interrupt: {policy}\n")
                + program("khan-cap", urgent, "emergency", priority="emergency"))
-    daemon = DaemonProcess(ward, tmp_path / "daemon.log")
-    daemons.append(daemon)
+    daemon = daemons.start(ward, tmp_path / "daemon.log")
     rows = ward.wait_rows(2 if policy == "drop" else 3, timeout=120)
     if policy == "drop":
         daemon.wait_for("dropped after the emergency", timeout=10)
@@ -302,19 +321,17 @@ def test_an_emergency_cuts_in_and_the_cut_program_follows_its_policy(
 
 
 def test_kill_9_then_restart_within_grace_airs_late_once(
-    ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+    ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
     start = ahead(20)
     ward.write(program("sang", start, "short"))
-    first = DaemonProcess(ward, tmp_path / "first.log")
-    daemons.append(first)
+    first = daemons.start(ward, tmp_path / "first.log")
     first.wait_for("ready 1/", timeout=60)
     sleep_until(start - dt.timedelta(seconds=6))
     first.kill()
     sleep_until(start + dt.timedelta(seconds=3))
 
-    second = DaemonProcess(ward, tmp_path / "second.log")
-    daemons.append(second)
+    second = daemons.start(ward, tmp_path / "second.log")
     log = second.wait_for("airing it now", timeout=30)
     assert "while the daemon was down" in log
     [row] = ward.wait_rows(1, timeout=60)
@@ -322,8 +339,7 @@ def test_kill_9_then_restart_within_grace_airs_late_once(
     assert row["outcome"] == "late"
     assert float(str(row["late_s"])) >= 3.0
 
-    third = DaemonProcess(ward, tmp_path / "third.log")
-    daemons.append(third)
+    third = daemons.start(ward, tmp_path / "third.log")
     third.wait_for("scheduled: ", timeout=30)
     time.sleep(2)
     assert third.terminate() == 0
@@ -332,19 +348,17 @@ def test_kill_9_then_restart_within_grace_airs_late_once(
 
 
 def test_kill_9_mid_broadcast_is_logged_interrupted_and_not_aired_again(
-    ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+    ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
     start = ahead(18)
     ward.write(program("sang", start, "long"))
-    first = DaemonProcess(ward, tmp_path / "first.log")
-    daemons.append(first)
+    first = daemons.start(ward, tmp_path / "first.log")
     ward.wait_rows(1, timeout=60, final=False)
     first.kill()
     [row] = ward.rows()
     assert row["outcome"] == "airing", "the row was written before the crash"
 
-    second = DaemonProcess(ward, tmp_path / "second.log")
-    daemons.append(second)
+    second = daemons.start(ward, tmp_path / "second.log")
     log = second.wait_for("marked interrupted", timeout=30)
     second.wait_for("scheduled: ", timeout=30)
     time.sleep(2)
@@ -356,19 +370,17 @@ def test_kill_9_mid_broadcast_is_logged_interrupted_and_not_aired_again(
 
 
 def test_restart_after_grace_logs_the_broadcast_as_missed(
-    ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+    ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
     start = ahead(15)
     ward.write(program("sang", start, "short", extra="    grace: 2s\n"))
-    first = DaemonProcess(ward, tmp_path / "first.log")
-    daemons.append(first)
+    first = daemons.start(ward, tmp_path / "first.log")
     first.wait_for("ready 1/", timeout=60)
     sleep_until(start - dt.timedelta(seconds=5))
     first.kill()
     sleep_until(start + dt.timedelta(seconds=5))
 
-    second = DaemonProcess(ward, tmp_path / "second.log")
-    daemons.append(second)
+    second = daemons.start(ward, tmp_path / "second.log")
     log = second.wait_for("missed: sang@", timeout=30)
     assert second.terminate() == 0
     [row] = ward.rows()
@@ -383,14 +395,12 @@ def test_restart_after_grace_logs_the_broadcast_as_missed(
 
 
 def test_a_second_daemon_for_the_same_ward_refuses_to_start(
-    ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+    ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
     ward.write(program("sang", ahead(7200), "short"))
-    daemon = DaemonProcess(ward, tmp_path / "first.log")
-    daemons.append(daemon)
+    daemon = daemons.start(ward, tmp_path / "first.log")
     daemon.wait_for("scheduled: ", timeout=60)
-    second = DaemonProcess(ward, tmp_path / "second.log")
-    daemons.append(second)
+    second = daemons.start(ward, tmp_path / "second.log")
     assert second.process.wait(timeout=60) == 1
     assert "another broadcast daemon" in second.text()
     assert "already running for this ward" in second.text()
@@ -399,7 +409,7 @@ def test_a_second_daemon_for_the_same_ward_refuses_to_start(
 
 
 def test_without_a_sound_device_the_daemon_says_so_and_keeps_running(
-    ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+    ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
     cards = Path("/proc/asound/cards")
     if cards.exists() and "no soundcards" not in cards.read_text():
@@ -408,8 +418,7 @@ def test_without_a_sound_device_the_daemon_says_so_and_keeps_running(
     ward.write(program("sang", start, "short"), zone("khu-pho-1", "{type: device}"))
     env = {"PULSE_SERVER": f"unix:{tmp_path / 'nobody-here'}", "PATH": "/usr/bin:/bin",
            "HOME": str(tmp_path)}
-    daemon = DaemonProcess(ward, tmp_path / "daemon.log", env=env)
-    daemons.append(daemon)
+    daemon = daemons.start(ward, tmp_path / "daemon.log", env=env)
     log = daemon.wait_for("scheduled: ", timeout=60)
     assert "zone khu-pho-1: no sound device found" in log
     [row] = ward.wait_rows(1, timeout=60)
@@ -432,7 +441,7 @@ def test_daemon_refuses_a_broken_schedule_with_line_numbers(ward: Ward) -> None:
 
 
 def test_amplifier_hooks_run_around_the_broadcast_and_every_airing_is_archived(
-    ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+    ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
     start = ahead(15)
     relay = tmp_path / "relay.log"
@@ -444,8 +453,7 @@ def test_amplifier_hooks_run_around_the_broadcast_and_every_airing_is_archived(
     )
     ward.write(program("sang", start, "short"),
                zone("khu-pho-1", "{type: file, folder: out}") + hooks)
-    daemon = DaemonProcess(ward, tmp_path / "daemon.log")
-    daemons.append(daemon)
+    daemon = daemons.start(ward, tmp_path / "daemon.log")
     [row] = ward.wait_rows(1, timeout=60)
     log = daemon.wait_for("hook 'after' failed with exit code 4", timeout=20)
     assert daemon.terminate() == 0
@@ -467,7 +475,7 @@ def test_amplifier_hooks_run_around_the_broadcast_and_every_airing_is_archived(
 
 
 def test_an_unapproved_script_is_refused_and_the_fallback_airs_instead(
-    ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+    ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
     (ward.root / "scripts" / "draft.md").write_text(
         "---\ntitle: Bản nháp\n---\n\nBản nháp chưa được duyệt, không được phát.\n",
@@ -475,8 +483,7 @@ def test_an_unapproved_script_is_refused_and_the_fallback_airs_instead(
     start = ahead(15)
     ward.write(program("sang", start, "draft",
                        extra="    fallback: {script: scripts/short.md}\n"))
-    daemon = DaemonProcess(ward, tmp_path / "daemon.log")
-    daemons.append(daemon)
+    daemon = daemons.start(ward, tmp_path / "daemon.log")
     [row] = ward.wait_rows(1, timeout=60)
     assert daemon.terminate() == 0
     assert row["outcome"] == "refused"
@@ -485,17 +492,14 @@ def test_an_unapproved_script_is_refused_and_the_fallback_airs_instead(
     items = json.loads(str(row["items"]))
     assert [Path(item["script"]).name for item in items] == ["short.md"], "only approved words"
     [aired] = ward.files()
-    _, correlation = best_alignment(envelope(decode(Path(str(row["audio"])))),
-                                    envelope(decode(aired)))
-    assert correlation > 0.95
+    assert same_sound(row["audio"], aired) > 0.95
 
 
 def test_a_schedule_saved_in_two_steps_is_not_taken_for_a_broken_edit(
-    ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+    ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
     ward.write(program("sang", ahead(7200), "short"))
-    daemon = DaemonProcess(ward, tmp_path / "daemon.log")
-    daemons.append(daemon)
+    daemon = daemons.start(ward, tmp_path / "daemon.log")
     daemon.wait_for("scheduled: ", timeout=60)
     (ward.root / "broadcast.log").write_text("a log written beside the schedule\n")
     (ward.root / "scripts" / ".short.md.swp").write_bytes(b"an editor's swap file")
@@ -514,12 +518,11 @@ def test_a_schedule_saved_in_two_steps_is_not_taken_for_a_broken_edit(
 
 
 def test_an_edited_script_is_rendered_again_and_the_new_words_air(
-    ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+    ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
     start = ahead(25)
     ward.write(program("sang", start, "short"))
-    daemon = DaemonProcess(ward, tmp_path / "daemon.log")
-    daemons.append(daemon)
+    daemon = daemons.start(ward, tmp_path / "daemon.log")
     daemon.wait_for("ready 1/", timeout=60)
     script = ward.root / "scripts" / "short.md"
     script.write_text(SCRIPT.format(title="Bản tin short", body=LONG), encoding="utf-8")
@@ -533,7 +536,7 @@ def test_an_edited_script_is_rendered_again_and_the_new_words_air(
 
 
 def test_icecast_receivers_hear_the_broadcast_and_a_broken_output_does_not_stop_the_others(
-    icecast: IcecastServer, ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+    icecast: IcecastServer, ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
     start = ahead(18)
     outputs = (
@@ -545,8 +548,7 @@ def test_icecast_receivers_hear_the_broadcast_and_a_broken_output_does_not_stop_
     ward.write(program("sang", start, "short"), zone("khu-pho-1", outputs))
     env = {**os.environ, "WARD_ICECAST_PASSWORD": icecast.password}
     env.pop("NOT_SET_ANYWHERE", None)
-    daemon = DaemonProcess(ward, tmp_path / "daemon.log", env=env)
-    daemons.append(daemon)
+    daemon = daemons.start(ward, tmp_path / "daemon.log", env=env)
     log = daemon.wait_for("ready 1/", timeout=60)
     assert "NOT_SET_ANYWHERE that should hold the source password is not set" in log
     listener = None
@@ -571,28 +573,22 @@ def test_icecast_receivers_hear_the_broadcast_and_a_broken_output_does_not_stop_
     assert "NOT_SET_ANYWHERE" in json.dumps(json.loads(str(row["problems"])))
     received = tmp_path / "received.mp3"
     received.write_bytes(heard)
-    _, correlation = best_alignment(envelope(decode(Path(str(row["audio"])))),
-                                    envelope(decode(received)))
-    assert correlation > 0.9, "the receiver got the program"
+    assert same_sound(row["audio"], received) > 0.9, "the receiver got the program"
 
 
 def test_a_restart_with_a_broken_edit_airs_the_last_good_schedule(
-    ward: Ward, tmp_path: Path, daemons: list[DaemonProcess]
+    ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
     start = ahead(20)
     ward.write(program("sang", start, "short"))
-    first = DaemonProcess(ward, tmp_path / "first.log")
-    daemons.append(first)
+    first = daemons.start(ward, tmp_path / "first.log")
     first.wait_for("scheduled: ", timeout=60)
     assert first.terminate() == 0
-    good = ward.schedule.read_text(encoding="utf-8")
-    ward.schedule.write_text(good.replace("    days:", "    dayz:"), encoding="utf-8")
+    error = break_days(ward)
 
-    second = DaemonProcess(ward, tmp_path / "second.log")
-    daemons.append(second)
+    second = daemons.start(ward, tmp_path / "second.log")
     log = second.wait_for("Starting with the last good schedule instead", timeout=60)
-    where = f"{ward.schedule}:{line_of(ward.schedule, 'dayz:')}:5"
-    assert f"{where}: unknown setting 'dayz'. Did you mean 'days'?" in log
+    assert error in log
     [row] = ward.wait_rows(1, timeout=60)
     assert second.terminate() == 0
     assert row["outcome"] == "aired"
