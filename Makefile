@@ -11,10 +11,11 @@ TEST_STAMP := $(VENV)/.installed-test
 run: system $(STAMP)
 	$(BIN)/broadcast run --schedule schedule.yaml
 
-# The daemon tests spend most of their time waiting for the clock, so they run side by side.
+# The daemon tests spend most of their time waiting for the clock, so they run side by side;
+# idle workers take tests from busy ones, so the slow ones do not queue up behind each other.
 test: system-tests $(TEST_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n 4
+	$(BIN)/pytest -n 4 --dist worksteal
 
 lint: system $(TEST_STAMP)
 	$(BIN)/ruff check .
