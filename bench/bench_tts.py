@@ -8,6 +8,7 @@ the timed runs then see only the latency, as they would with Google. Printed:
 - cold render of the reference document: gtts-cli time / our time (target >= 8)
 - re-render after changing one sentence: gtts-cli time / our time (target >= 20)
 - a render while the fake answers 30% of requests with 429: completes, and how many retries
+- how many paragraphs each render mastered (the rest were kept from an earlier render)
 
 Run: .venv/bin/python bench/bench_tts.py [REFERENCE_TEXT] [--latency 0.2]
 """
@@ -15,6 +16,7 @@ Run: .venv/bin/python bench/bench_tts.py [REFERENCE_TEXT] [--latency 0.2]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -53,7 +55,9 @@ def render(script: Path, out: Path, state: Path, tld: str) -> tuple[float, str]:
     command = [sys.executable, "-m", "broadcast", "render", str(script), "-o", str(out),
                "--engine", "gtts", "--tld", tld]
     elapsed, result = timed(command, env)
-    return elapsed, result.stdout.strip()
+    sidecar = json.loads(out.with_name(out.name + ".json").read_text(encoding="utf-8"))
+    mastered = f"{sidecar['paragraphs_mastered']} of {sidecar['paragraphs']} paragraphs mastered"
+    return elapsed, f"{result.stdout.strip()}; {mastered}"
 
 
 def chunks_ours(script_text: str) -> list[str]:

@@ -5,11 +5,16 @@ Loudness is handled by measuring, applying one gain and limiting peaks, then mea
 correcting the small loss the limiter causes. That keeps the gain linear (no pumping), lands within
 a few tenths of an LU of the target, and never lets ffmpeg's loudnorm fall back to its dynamic mode
 or resample to 192 kHz behind our back.
+
+Many sources can be mastered together on a :class:`MasteringLine`, where each ffmpeg run takes
+every source one step on: starting ffmpeg once per step for the lot, not once per source, is what
+makes short pieces such as a bulletin's paragraphs cheap. Mastered pieces are joined with silence
+between them (:func:`join_mastered`) without measuring the whole again: the meter's 100 ms
+readings of each piece are kept and gated together, as the meter itself would over the whole.
 """
 
 from __future__ import annotations
 
-import audioop
 import functools
 import itertools
 import math
@@ -17,15 +22,17 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
+import wave
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydub import AudioSegment
-
 from broadcast.errors import BroadcastError
 from broadcast.fileio import atomic_path
+from broadcast.tts.mp3 import inspect_mp3, leading_frames, sound_frames
 
 SILENCE_LUFS = -70.0
 """What the meter reports for audio with nothing above its gate."""
@@ -38,14 +45,12 @@ for the MP3 encoder's overshoot."""
 _GAIN_TOLERANCE_LU = 0.3
 """An encoded file further than this from its target is encoded once more, corrected."""
 
-_TRIAL_OFFSETS_DB = (-1.0, 0.5, 2.0, 3.5)
-"""Trial gains around the expected one: the limiter only ever takes loudness away."""
+_TRIAL_OFFSETS_DB = (0.5, 2.0)
+"""Trial gains above the expected one: the limiter only ever takes loudness away, for speech
+about 0.7 to 2 dB at the target. A target outside the trials is reached by trying again."""
 
 _COMPRESSION_LOSS_DB = 5.0
 """About how much the compressor lowers speech brought to its reference level."""
-
-_RMS_TO_LUFS_DB = 0.9
-"""Gated RMS of high-passed speech reads about this much above its integrated loudness."""
 
 
 class AudioError(BroadcastError):
@@ -216,35 +221,21 @@ def measure(path: Path) -> AudioFigures:
     )
 
 
-def estimate_loudness(segment: AudioSegment) -> float:
-    """A quick estimate of integrated loudness (LUFS) from gated RMS of 400 ms blocks.
-
-    Good to about a decibel for speech; used only to set the compressor's working level, so the
-    exact meter need not run an extra pass over the audio.
-    """
-    mono = segment.set_channels(1).set_sample_width(2)
-    raw = mono.raw_data
-    block = int(0.4 * mono.frame_rate) * 2
-    levels: list[float] = []
-    for start in range(0, len(raw) - block + 1, block):
-        rms = audioop.rms(raw[start : start + block], 2)
-        if rms:
-            levels.append(20 * math.log10(rms / 32768))
-    audible = [level for level in levels if level > SILENCE_LUFS]
-    if not audible:
-        return SILENCE_LUFS
-    mean = 10 * math.log10(sum(10 ** (level / 10) for level in audible) / len(audible))
-    loud = [level for level in audible if level > mean - 10]
-    gated = 10 * math.log10(sum(10 ** (level / 10) for level in loud) / len(loud))
-    return gated - _RMS_TO_LUFS_DB
+_CALIBRATION_LOCK = threading.Lock()
+"""Threads that need the same calibration wait for one to make it rather than each making it."""
 
 
-@functools.lru_cache(maxsize=8)
 def codec_drift_db(fmt: OutputFormat) -> float:
     """How much quieter audio measures after encoding in ``fmt`` (LAME CBR loses about 0.4 dB).
 
     Found once per format by encoding a few seconds of pink noise and measuring both sides.
     """
+    with _CALIBRATION_LOCK:
+        return _codec_drift_db(fmt)
+
+
+@functools.lru_cache(maxsize=8)
+def _codec_drift_db(fmt: OutputFormat) -> float:
     if fmt.codec != "mp3":
         return 0.0
     with tempfile.TemporaryDirectory(prefix="broadcast-drift-") as tmp:
@@ -257,32 +248,227 @@ def codec_drift_db(fmt: OutputFormat) -> float:
     return before - after
 
 
-def _trial_meters(
-    source: Path, pre: Sequence[str], post: Sequence[str], gains: Sequence[float]
-) -> tuple[float, list[float]]:
-    """Loudness after ``pre``, and after ``pre``, each gain and ``post``, in one ffmpeg run."""
-    branches = len(gains) + 1
-    graph = [f"[0:a]{','.join([*pre, 'anull'])},asplit={branches}" + "".join(
-        f"[s{i}]" for i in range(branches))]
-    graph.append("[s0]ebur128=framelog=verbose,anullsink")
-    for index, gain in enumerate(gains, start=1):
-        graph.append(
-            f"[s{index}]{','.join([f'volume={gain:.2f}dB', *post])},"
-            "ebur128=framelog=verbose,anullsink"
+_JOINABLE_MP3 = ["-write_xing", "0", "-id3v2_version", "0"]
+"""Muxer options for MP3 that will be joined frame by frame: no header frame, no tag."""
+
+_SILENCE_KEPT_S = 10.0
+"""Encoded silence made once per format; longer pauses repeat it."""
+
+
+def silent_frames(fmt: OutputFormat, samples: int) -> tuple[bytes, int]:
+    """Whole MP3 frames of silence in ``fmt``, as near ``samples`` long as frames allow, and
+    how many samples they really hold. Frames of one stream can be put between frames of
+    another of the same rate and channels: the result decodes as one stream.
+    """
+    with _CALIBRATION_LOCK:
+        kept = _encoded_silence(fmt)
+    kept_samples = inspect_mp3(kept).samples
+    repeats, rest = divmod(samples, kept_samples)
+    tail, tail_samples = leading_frames(kept, rest)
+    return kept * repeats + tail, kept_samples * repeats + tail_samples
+
+
+@functools.lru_cache(maxsize=8)
+def _encoded_silence(fmt: OutputFormat) -> bytes:
+    layout = "mono" if fmt.channels == 1 else "stereo"
+    with tempfile.TemporaryDirectory(prefix="broadcast-silence-") as tmp:
+        encoded = Path(tmp) / "silence.mp3"
+        run_ffmpeg(
+            ["-f", "lavfi", "-t", f"{_SILENCE_KEPT_S:g}", "-i",
+             f"anullsrc=r={fmt.sample_rate}:cl={layout}", *fmt.ffmpeg_args(), *_JOINABLE_MP3,
+             str(encoded)],
+            "encode silence",
         )
-    stderr = run_ffmpeg(
-        ["-i", str(source), "-filter_complex", ";".join(graph), "-f", "null", "-"],
-        "measure audio",
-    )
+        return encoded.read_bytes()
+
+
+@dataclass(frozen=True)
+class MeterLog:
+    """A meter's readings every 100 ms that are above its absolute gate, in LUFS.
+
+    ``momentary`` readings (400 ms) are what integrated loudness gates; ``short_term`` ones (3 s)
+    are what the loudness range comes from. For pieces played one after another with silence
+    between them, the pieces' readings together are the readings of the whole.
+    """
+
+    momentary: tuple[float, ...]
+    short_term: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class MasteringJob:
+    """A source to master into ``out``; see :func:`master` for ``processing`` and ``level_hint``.
+
+    With ``silent_ok``, a silent source is encoded as it is instead of being an error (a
+    paragraph with no sound in it, among others that have some).
+    """
+
+    source: Path
+    out: Path
+    processing: SpeechProcessing | None = None
+    level_hint: float | None = None
+    silent_ok: bool = False
+
+
+@dataclass(frozen=True)
+class Mastered:
+    """A mastered file with its figures, its meter log and its exact length in samples."""
+
+    path: Path
+    figures: AudioFigures
+    log: MeterLog
+    samples: int
+
+
+_QUICK_METER = "ebur128=framelog=verbose"
+"""Integrated loudness and range only (frame readings go to a log level ffmpeg is not showing)."""
+
+_FULL_METER = "ebur128=peak=true:framelog=info,volumedetect"
+"""Also the true peak, the reading every 100 ms, and (from volumedetect) the sample count."""
+
+_FRAME_RE = re.compile(r"\[Parsed_ebur128_(\d+) @ [^\]]+\] t:[^\n]*?M:\s*(\S+)\s+S:\s*(\S+)")
+_SAMPLES_RE = re.compile(r"\[Parsed_volumedetect_(\d+) @ [^\]]+\] n_samples: (\d+)")
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A file to read. Files of one ``kind`` (codec, sample rate, channels) can be read one after
+    another as a single stream; ``samples`` (its length) then says where each one ends."""
+
+    path: Path
+    kind: tuple[str, int, int] | None = None
+    samples: int = 0
+
+
+def _describe(path: Path) -> _Source:
+    """The kind and length of an MP3 or 16-bit WAV file, when this program can tell them."""
+    try:
+        if path.suffix == ".mp3":
+            data = path.read_bytes()
+            frames, info = sound_frames(data)
+            # A tag or an encoder's tag frame changes what a decoder makes of the stream.
+            if len(frames) == len(data):
+                return _Source(path, ("mp3", info.sample_rate, info.channels), info.samples)
+        if path.suffix == ".wav":
+            with wave.open(str(path)) as reader:
+                kind = (f"wav{8 * reader.getsampwidth()}", reader.getframerate(),
+                        reader.getnchannels())
+                return _Source(path, kind, reader.getnframes())
+    except (OSError, ValueError, EOFError, wave.Error):
+        pass
+    return _Source(path)
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One source's share of an ffmpeg run.
+
+    The source goes through ``head``, is split into one copy per tail, and each copy goes through
+    its tail and then ``meter`` (no meter: exactly one tail). The first copy is written with
+    ``sink`` (output options and file); the others are only metered.
+    """
+
+    source: _Source
+    head: Sequence[str]
+    tails: Sequence[Sequence[str]]
+    meter: str | None
+    sink: Sequence[str] = ("-f", "null", "-")
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What one meter said: its summary, its 100 ms readings and (full meter) the sample count."""
+
+    summary: str
+    frames: list[tuple[float, float]]
+    samples: int
+
+
+def _reading_level(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return -math.inf
+
+
+def _concat_line(path: Path) -> str:
+    return "file '" + str(path).replace("'", "'\\''") + "'\n"
+
+
+def _inputs(tasks: Sequence[_Task], work: Path) -> tuple[list[str], list[str], list[str]]:
+    """ffmpeg's input options, the graph chains that split shared inputs, and the label each
+    task's audio starts from.
+
+    Every input file costs ffmpeg a reading thread and its upkeep, more than processing a short
+    source does; so sources of one kind are read as one stream (ffmpeg's concat demuxer) and cut
+    apart again where each one ends.
+    """
+    by_kind: dict[tuple[str, int, int] | None, list[int]] = {}
+    for index, task in enumerate(tasks):
+        by_kind.setdefault(task.source.kind, []).append(index)
+    args: list[str] = []
+    splits: list[str] = []
+    labels = [""] * len(tasks)
+    opened = 0
+    for kind, members in by_kind.items():
+        if kind is None or len(members) == 1:
+            for index in members:
+                labels[index] = f"[{opened}:a]"
+                args += ["-i", str(tasks[index].source.path)]
+                opened += 1
+            continue
+        listing = work / f"inputs-{opened}.txt"
+        listing.write_text("".join(_concat_line(tasks[i].source.path) for i in members),
+                           encoding="utf-8")
+        ends = itertools.accumulate(tasks[i].source.samples for i in members[:-1])
+        cut = [f"[p{opened}_{place}]" for place in range(len(members))]
+        splits.append(f"[{opened}:a]asegment=samples={'|'.join(map(str, ends))}{''.join(cut)}")
+        for index, label in zip(members, cut, strict=True):
+            labels[index] = label
+        args += ["-f", "concat", "-safe", "0", "-i", str(listing)]
+        opened += 1
+    return args, splits, labels
+
+
+def _run_tasks(tasks: Sequence[_Task], what: str, work: Path) -> list[list[_Reading]]:
+    """Run every task in one ffmpeg process; return each task's meter readings, tail by tail."""
+    args, graph, labels = _inputs(tasks, work)
+    outputs: list[str] = []
+    for index, (task, start) in enumerate(zip(tasks, labels, strict=True)):
+        head = ",".join([*task.head, "anull"])
+        if task.meter is None:
+            graph.append(f"{start}{head},{','.join([*task.tails[0], 'anull'])}[o{index}]")
+        else:
+            copies = [f"[t{index}_{tail}]" for tail in range(len(task.tails))]
+            graph.append(f"{start}{head},asplit={len(copies)}{''.join(copies)}")
+            for copy, tail in zip(copies, task.tails, strict=True):
+                end = f"[o{index}]" if copy == copies[0] else ",anullsink"
+                graph.append(f"{copy}{','.join([*tail, task.meter])}{end}")
+        outputs += ["-map", f"[o{index}]", *task.sink]
+    stderr = run_ffmpeg(["-y", *args, "-filter_complex", ";".join(graph), *outputs], what)
     # ffmpeg may set the graph up twice and print an empty summary for the first set-up; the
-    # last summary of each meter is the real one.
-    summaries = {
-        int(match.group(1)): match.group(2) for match in _SUMMARY_BLOCK_RE.finditer(stderr)
-    }
-    readings = [_parse_ebur128(summaries[key], peak=False)[0] for key in sorted(summaries)]
-    if len(readings) != branches:
-        raise AudioError("the loudness meter gave no reading for this audio.")
-    return readings[0], readings[1:]
+    # last summary of each meter is the real one. Meters are numbered in graph order.
+    summaries = {int(m.group(1)): m.group(2) for m in _SUMMARY_BLOCK_RE.finditer(stderr)}
+    frames: dict[int, list[tuple[float, float]]] = {}
+    for match in _FRAME_RE.finditer(stderr):
+        frames.setdefault(int(match.group(1)), []).append(
+            (_reading_level(match.group(2)), _reading_level(match.group(3)))
+        )
+    samples = {int(m.group(1)): int(m.group(2)) for m in _SAMPLES_RE.finditer(stderr)}
+    counts = (samples[key] for key in sorted(samples))
+    meters = iter(sorted(summaries))
+    readings: list[list[_Reading]] = []
+    try:
+        for task in tasks:
+            own = [next(meters) for _ in task.tails] if task.meter else []
+            readings.append([
+                _Reading(summaries[key], frames.get(key, []),
+                         next(counts) if task.meter == _FULL_METER else 0)
+                for key in own
+            ])
+    except StopIteration:
+        raise AudioError("the loudness meter gave no reading for this audio.") from None
+    return readings
 
 
 def _gain_for(target: float, gains: Sequence[float], readings: Sequence[float]) -> float:
@@ -296,6 +482,183 @@ def _gain_for(target: float, gains: Sequence[float], readings: Sequence[float]) 
     return nearest_gain + (target - nearest_reading)
 
 
+_Step = Literal["level", "trial", "retry", "encode", "measure"]
+
+
+@dataclass
+class _Progress:
+    """Where one job is on the line, and what it has learned so far."""
+
+    job: MasteringJob
+    result: Future[Mastered]
+    step: _Step
+    pre: list[str]
+    source: _Source
+    processed: Path
+    trials: list[float] = field(default_factory=list)
+    gain: float = 0.0
+    sounding: bool = True
+    encodes: int = 0
+
+
+class MasteringLine:
+    """Masters many sources in ffmpeg runs that each take every source on the line one step on.
+
+    A source takes four steps: its level (unless hinted), trial gains through the whole output
+    stage, encoding, and measuring the encoded file; a few need a second trial or a second
+    encode. Sources can join between runs: one arriving while others are being worked on shares
+    their runs, so ffmpeg starts once per step for all of them rather than once per source and
+    step. Not thread-safe: one thread adds to and runs a line.
+    """
+
+    def __init__(
+        self, target: LoudnessTarget, fmt: OutputFormat, work: Path, joinable: bool = False
+    ) -> None:
+        self.target = target
+        self.fmt = fmt
+        self.work = work
+        self.extra = _JOINABLE_MP3 if joinable and fmt.codec == "mp3" else []
+        limit_db = target.true_peak_dbtp - _LIMITER_MARGIN_DB
+        limiter = f"alimiter=limit={limit_db:.2f}dB:level=false:attack=3:release=80:latency=true"
+        # Speech is processed at the engine's own rate (22-24 kHz) and only then resampled;
+        # resampling can raise peaks between samples, so the limiter runs again at the output
+        # rate. Trials go through all of it, so one encode is enough.
+        self.limited = [limiter, f"aresample={fmt.sample_rate}", limiter]
+        self._on_line: list[_Progress] = []
+        self._count = 0
+
+    def add(self, job: MasteringJob) -> Future[Mastered]:
+        """Put a source on the line; the future holds its result once it is mastered."""
+        pre = list(job.processing.filters()) if job.processing else []
+        self._count += 1
+        progress = _Progress(job, Future(), "level", pre, _describe(job.source),
+                             self.work / f"processed-{self._count}.wav")
+        if job.level_hint is not None:
+            self._plan(progress, job.level_hint)
+        self._on_line.append(progress)
+        return progress.result
+
+    def __len__(self) -> int:
+        """How many sources are on the line."""
+        return len(self._on_line)
+
+    def run(self) -> bool:
+        """Take every source on the line one step on, in one ffmpeg run. False: line empty."""
+        if not self._on_line:
+            return False
+        on_line, self._on_line = self._on_line, []
+        try:
+            readings = _run_tasks([self._task(p) for p in on_line], "master audio", self.work)
+        except BaseException as exc:
+            for progress in on_line:
+                progress.result.set_exception(exc)
+            raise
+        for progress, own in zip(on_line, readings, strict=True):
+            try:
+                self._advance(progress, own)
+            except AudioError as exc:
+                progress.result.set_exception(exc)
+        self._on_line += [p for p in on_line if not p.result.done()]
+        return True
+
+    def _plan(self, progress: _Progress, level: float) -> None:
+        """Choose trial gains around where the target should be, from the source's level."""
+        job = progress.job
+        if level <= SILENCE_LUFS:
+            self._quiet(progress)
+            return
+        expected = level
+        if job.processing is not None and job.processing.compress:
+            progress.pre += job.processing.dynamics(job.processing.reference_lufs - level)
+            expected = job.processing.reference_lufs - _COMPRESSION_LOSS_DB
+        centre = self.target.integrated_lufs - expected
+        progress.trials = [centre + offset for offset in _TRIAL_OFFSETS_DB]
+        progress.step = "trial"
+
+    def _quiet(self, progress: _Progress) -> None:
+        if not progress.job.silent_ok:
+            raise AudioError(f"'{progress.job.source.name}' is silent: there is nothing to make "
+                             "louder.")
+        progress.sounding = False
+        progress.step = "encode"
+
+    def _task(self, progress: _Progress) -> _Task:
+        trials = [[f"volume={gain:.2f}dB", *self.limited] for gain in progress.trials]
+        match progress.step:
+            case "level":
+                return _Task(progress.source, progress.pre, [[]], _QUICK_METER)
+            case "trial":
+                # The processed speech is kept: later steps start from it.
+                keep = ("-c:a", "pcm_f32le", "-f", "wav", str(progress.processed))
+                return _Task(progress.source, progress.pre, [[], *trials], _QUICK_METER, keep)
+            case "retry":
+                return _Task(progress.source, progress.pre, [[], *trials], _QUICK_METER)
+            case "encode":
+                chain = [*progress.pre, f"volume={progress.gain:.2f}dB", *self.limited]
+                out = (*self.fmt.ffmpeg_args(), *self.extra, str(progress.job.out))
+                return _Task(progress.source, chain, [[]], None, out)
+            case "measure":
+                # Only MP3 written to be joined is sure to decode to exactly its frames.
+                out = progress.job.out
+                return _Task(_describe(out) if self.extra else _Source(out), [], [[]], _FULL_METER)
+
+    def _advance(self, progress: _Progress, readings: list[_Reading]) -> None:
+        target = self.target.integrated_lufs
+        levels = [_parse_ebur128(reading.summary, peak=False)[0] for reading in readings]
+        match progress.step:
+            case "level":
+                self._plan(progress, levels[0])
+            case "trial" | "retry":
+                if progress.step == "trial":
+                    source = progress.source
+                    kind = source.kind and ("f32", *source.kind[1:])
+                    progress.source = _Source(progress.processed, kind, source.samples)
+                    progress.pre = []
+                measured, trial_levels = levels[0], levels[1:]
+                if measured <= SILENCE_LUFS:
+                    self._quiet(progress)
+                elif progress.step == "trial" and not (
+                    min(trial_levels) <= target <= max(trial_levels)
+                ):
+                    progress.trials = [target - measured + off for off in _TRIAL_OFFSETS_DB]
+                    progress.step = "retry"
+                else:
+                    gain = _gain_for(target, progress.trials, trial_levels)
+                    progress.gain = gain + codec_drift_db(self.fmt)
+                    progress.step = "encode"
+            case "encode":
+                progress.encodes += 1
+                progress.step = "measure"
+            case "measure":
+                mastered = self._mastered(progress, readings[0])
+                # Lossy encoding can shift loudness a little more: the encoded file itself is
+                # checked and, if it drifted, encoded once more with the difference corrected.
+                drift = target - mastered.figures.integrated_lufs
+                if progress.sounding and progress.encodes == 1 and abs(drift) > _GAIN_TOLERANCE_LU:
+                    progress.gain += drift
+                    progress.step = "encode"
+                else:
+                    progress.result.set_result(mastered)
+
+    def _mastered(self, progress: _Progress, reading: _Reading) -> Mastered:
+        fmt = self.fmt
+        integrated, peak, lra = _parse_ebur128(reading.summary)
+        samples = reading.samples // fmt.channels
+        figures = AudioFigures(
+            duration_s=round(samples / fmt.sample_rate, 3),
+            integrated_lufs=integrated,
+            true_peak_dbtp=peak,
+            loudness_range_lu=lra,
+            sample_rate=fmt.sample_rate,
+            channels=fmt.channels,
+        )
+        log = MeterLog(
+            momentary=tuple(m for m, _ in reading.frames if m > SILENCE_LUFS),
+            short_term=tuple(s for _, s in reading.frames if s > SILENCE_LUFS),
+        )
+        return Mastered(progress.job.out, figures, log, samples)
+
+
 def master(
     source: Path,
     out: Path,
@@ -307,55 +670,107 @@ def master(
     """Process ``source`` and write it to ``out`` at the target loudness; return its figures.
 
     ``processing`` None means the source is not speech (a chime, a recorded item): only gain and
-    peak limiting are applied. ``level_hint`` is an estimate of the source's loudness (see
-    :func:`estimate_loudness`) that saves a measuring pass.
+    peak limiting are applied. ``level_hint``, the source's loudness if already known (after
+    ``processing``'s filters), saves a measuring pass.
+
+    Loudness is found by measuring the processed source and trial gains through the limiter
+    (which takes a little loudness away, more the harder it works) in one pass; the gain that
+    hits the target is interpolated between the trials around it. The encoded file is measured
+    and, if it drifted, encoded once more. Only the final file is renamed into place.
     """
-    pre = processing.filters() if processing is not None else []
-    if level_hint is None:
-        level_hint, _, _ = _meter(source, pre)
-    if level_hint <= SILENCE_LUFS:
-        raise AudioError(f"'{source.name}' is silent: there is nothing to make louder.")
-    expected = level_hint
-    if processing is not None and processing.compress:
-        pre += processing.dynamics(processing.reference_lufs - level_hint)
-        expected = processing.reference_lufs - _COMPRESSION_LOSS_DB
-    limit_db = target.true_peak_dbtp - _LIMITER_MARGIN_DB
-    limiter = [f"alimiter=limit={limit_db:.2f}dB:level=false:attack=3:release=80:latency=true"]
-
-    # One pass measures the processed speech and several trial gains through the limiter (which
-    # takes a little loudness away, more the harder it works); the gain that hits the target is
-    # interpolated between the trials around it. Speech is processed at the engine's own rate
-    # (22-24 kHz) and only then resampled; resampling can raise peaks between samples, so the
-    # limiter runs again at the output rate. Trials include both, so one encode is enough.
-    center = target.integrated_lufs - expected
-    trials = [center + offset for offset in _TRIAL_OFFSETS_DB]
-    limited = [*limiter, f"aresample={fmt.sample_rate}", *limiter]
-    measured, readings = _trial_meters(source, pre, limited, trials)
-    if measured <= SILENCE_LUFS:
-        raise AudioError(f"'{source.name}' is silent: there is nothing to make louder.")
-    if not min(readings) <= target.integrated_lufs <= max(readings):
-        trials = [target.integrated_lufs - measured + offset for offset in _TRIAL_OFFSETS_DB]
-        _, readings = _trial_meters(source, pre, limited, trials)
-    gain = _gain_for(target.integrated_lufs, trials, readings) + codec_drift_db(fmt)
-
-    def encode(target_path: Path, gain_db: float) -> AudioFigures:
-        chain = [*pre, f"volume={gain_db:.2f}dB", *limited]
-        run_ffmpeg(
-            ["-y", "-i", str(source), "-af", ",".join(chain), *fmt.ffmpeg_args(),
-             str(target_path)],
-            "process and encode audio",
-        )
-        return measure(target_path)
-
-    # Lossy encoding can shift loudness a little more: check the encoded file itself and, if it
-    # drifted, encode once more with the difference corrected. Only the final file is renamed
-    # into place.
     with atomic_path(out) as tmp:
-        figures = encode(tmp, gain)
-        drift = target.integrated_lufs - figures.integrated_lufs
-        if abs(drift) > _GAIN_TOLERANCE_LU:
-            figures = encode(tmp, gain + drift)
-    return figures
+        job = MasteringJob(source, tmp, processing, level_hint)
+        return master_batch([job], target, fmt)[0].figures
+
+
+def master_batch(
+    jobs: Sequence[MasteringJob],
+    target: LoudnessTarget,
+    fmt: OutputFormat,
+    joinable: bool = False,
+) -> list[Mastered]:
+    """Master each job as :func:`master` does, running each step once for all of them.
+
+    Outputs are written straight to each job's ``out``. With ``joinable``, MP3 is written with
+    no header frame or tag, ready for :func:`join_mastered`.
+    """
+    with tempfile.TemporaryDirectory(prefix="broadcast-master-") as tmp:
+        line = MasteringLine(target, fmt, Path(tmp), joinable)
+        results = [line.add(job) for job in jobs]
+        while line.run():
+            pass
+        return [result.result() for result in results]
+
+
+def _power_mean(levels: Sequence[float]) -> float:
+    return 10 * math.log10(sum(10 ** (level / 10) for level in levels) / len(levels))
+
+
+def _integrated(momentary: Sequence[float]) -> float:
+    """Integrated loudness from momentary readings above the absolute gate (BS.1770 gating)."""
+    if not momentary:
+        return SILENCE_LUFS
+    gate = _power_mean(momentary) - 10
+    return _power_mean([level for level in momentary if level > gate])
+
+
+def _loudness_range(short_term: Sequence[float]) -> float:
+    """Loudness range from short-term readings above the absolute gate (EBU Tech 3342)."""
+    if not short_term:
+        return 0.0
+    gate = _power_mean(short_term) - 20
+    kept = sorted(level for level in short_term if level > gate)
+    last = len(kept) - 1
+    return kept[round(0.95 * last)] - kept[round(0.10 * last)]
+
+
+def join_mastered(
+    pieces: Sequence[Mastered], pause_s: float, out: Path, fmt: OutputFormat
+) -> AudioFigures:
+    """Join mastered pieces with ``pause_s`` of silence between each two into ``out``.
+
+    MP3 pieces (mastered ``joinable``) are joined frame by frame, with no decoding or encoding:
+    every frame of a piece decodes exactly as in the piece alone, and the pauses hide the few
+    milliseconds the encoder adds around each piece. Other formats are lossless, so they are
+    decoded and encoded again in one streaming pass. The figures are not measured again but
+    combined from the pieces': their meter logs gated together, the highest true peak.
+    """
+    if not pieces:
+        raise AudioError("nothing to join: there are no pieces.")
+    pause = round(pause_s * fmt.sample_rate)
+    with atomic_path(out) as tmp:
+        if fmt.codec == "mp3":
+            silence, pause = silent_frames(fmt, pause)
+            with tmp.open("wb") as sink:
+                for index, piece in enumerate(pieces):
+                    if index:
+                        sink.write(silence)
+                    sink.write(piece.path.read_bytes())
+        else:
+            inputs = [arg for piece in pieces for arg in ("-i", str(piece.path))]
+            padded = [
+                f"[{index}:a]{'anull' if index == len(pieces) - 1 else f'apad=pad_len={pause}'}"
+                f"[j{index}]"
+                for index in range(len(pieces))
+            ]
+            labels = "".join(f"[j{index}]" for index in range(len(pieces)))
+            graph = ";".join([*padded, f"{labels}concat=n={len(pieces)}:v=0:a=1[out]"])
+            run_ffmpeg(
+                ["-y", *inputs, "-filter_complex", graph, "-map", "[out]", *fmt.ffmpeg_args(),
+                 str(tmp)],
+                "join the paragraphs",
+            )
+    samples = sum(piece.samples for piece in pieces) + pause * (len(pieces) - 1)
+    momentary = [level for piece in pieces for level in piece.log.momentary]
+    short_term = [level for piece in pieces for level in piece.log.short_term]
+    return AudioFigures(
+        duration_s=round(samples / fmt.sample_rate, 3),
+        integrated_lufs=round(_integrated(momentary), 1),
+        true_peak_dbtp=max(piece.figures.true_peak_dbtp for piece in pieces),
+        loudness_range_lu=round(_loudness_range(short_term), 1),
+        sample_rate=fmt.sample_rate,
+        channels=fmt.channels,
+    )
 
 
 def concatenate(

@@ -24,6 +24,7 @@ from broadcast.tts import (
     speak,
 )
 from broadcast.tts.mp3 import inspect_mp3
+from broadcast.tts.speaker import SpokenParagraph
 from tests.audio_tools import decode, integrated_lufs
 from tests.conftest import REPO, broadcast_cli
 from tests.fakes.google_tts import FakeGoogleTTS
@@ -91,6 +92,28 @@ def test_requests_run_in_parallel_up_to_the_limit(
         assert [c.data for c in clips] == [fake_google.audio_for(paragraph)]
 
 
+def test_each_paragraph_is_handed_on_as_soon_as_its_speech_is_in(
+    fake_google: FakeGoogleTTS, tmp_path: Path
+) -> None:
+    fake_google.latency = 0.1
+    engine = GttsEngine(tld=fake_google.tld, concurrency=1, retry=QUICK)
+    cache = ChunkCache(tmp_path / "cache")
+    paragraphs = ["Bà con chú ý.", "Trạm y tế tiêm chủng cho trẻ em.", "Xin cảm ơn bà con."]
+    speak(paragraphs[:1], [engine], cache)
+    handed: list[tuple[int, list[str]]] = []
+
+    def hand_on(spoken: SpokenParagraph) -> None:
+        assert [c.data for c in spoken.clips] == [fake_google.audio_for(paragraphs[spoken.index])]
+        still_missing = [text for text in paragraphs if cache.get(engine.identity, text) is None]
+        handed.append((spoken.index, still_missing))
+
+    speech = speak(paragraphs, [engine], cache, on_paragraph=hand_on)
+    assert speech.cache_hits == 1 and len(fake_google.requests) == 3
+    # The cached paragraph goes on at once, each other one as soon as its own speech is in,
+    # while the speech of the paragraphs after it is still being fetched.
+    assert handed == [(0, paragraphs[1:]), (1, paragraphs[2:]), (2, [])]
+
+
 def test_rate_limits_are_retried_and_counted(fake_google: FakeGoogleTTS, tmp_path: Path) -> None:
     fake_google.fail_next(429, count=3)
     engine = GttsEngine(tld=fake_google.tld, concurrency=1, retry=QUICK)
@@ -136,11 +159,14 @@ def test_two_processes_rendering_at_once_share_the_cache_safely(
     for process in processes:
         _, err = process.communicate(timeout=300)
         assert process.returncode == 0, err.decode()
-    entries = list((tmp_path / "shared" / "tts-cache").rglob("*"))
-    files = [p for p in entries if p.is_file()]
+    cache = ChunkCache(tmp_path / "shared" / "tts-cache")
+    files = [p for p in cache.root.rglob("*") if p.is_file()]
     assert files and not [p for p in files if p.name.endswith(".part")]
     for path in files:
-        inspect_mp3(path.read_bytes())
+        if path.suffix == ".mastered":
+            assert cache.get_mastered(path.stem) is not None, f"{path.name} is damaged"
+        else:
+            inspect_mp3(path.read_bytes())
     assert decode(tmp_path / "s0.mp3").shape == decode(tmp_path / "s1.mp3").shape
 
 

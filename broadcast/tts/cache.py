@@ -1,7 +1,10 @@
-"""A content-addressed cache of synthesized chunks.
+"""A content-addressed cache of synthesized chunks, and of paragraphs mastered from them.
 
 A chunk's audio is kept under the hash of the engine's identity and the exact spoken text, so
-re-rendering a bulletin after editing one sentence synthesizes only the chunks that changed.
+re-rendering a bulletin after editing one sentence synthesizes only the chunks that changed. The
+renderer keeps each mastered paragraph here too, under a key of its own making (see
+``broadcast.render``), so that edit re-masters only its paragraph; such an entry starts with the
+SHA-256 of the rest, and a damaged one is dropped and made again.
 Entries are written to a temporary file and renamed into place: two processes rendering at once
 never see or leave a half-written entry. Eviction removes the least recently used entries past a
 size bound and any entry older than an age bound.
@@ -23,6 +26,8 @@ from broadcast.tts.base import SpeechClip
 from broadcast.tts.mp3 import inspect_mp3
 
 _FORMATS = ("mp3", "wav")
+_MASTERED = "mastered"
+_DIGEST_BYTES = hashlib.sha256().digest_size
 
 
 class CacheError(BroadcastError):
@@ -87,13 +92,33 @@ class ChunkCache:
         return None
 
     def put(self, identity: str, text: str, clip: SpeechClip) -> None:
-        path = self._path(self.key(identity, text), clip.format)
+        self._write(self._path(self.key(identity, text), clip.format), clip.data)
+
+    def get_mastered(self, key: str) -> bytes | None:
+        """A mastered paragraph kept under ``key``, or None when absent or damaged."""
+        path = self._path(key, _MASTERED)
+        try:
+            entry = path.read_bytes()
+        except OSError:
+            return None
+        digest, data = entry[:_DIGEST_BYTES], entry[_DIGEST_BYTES:]
+        if hashlib.sha256(data).digest() != digest:
+            path.unlink(missing_ok=True)
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return data
+
+    def put_mastered(self, key: str, data: bytes) -> None:
+        self._write(self._path(key, _MASTERED), hashlib.sha256(data).digest() + data)
+
+    def _write(self, path: Path, data: bytes) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".", suffix=".part", dir=path.parent)
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(clip.data)
+                    handle.write(data)
                 os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
@@ -117,7 +142,7 @@ class ChunkCache:
             if not folder.is_dir():
                 continue
             for path in folder.iterdir():
-                if path.suffix.lstrip(".") not in _FORMATS:
+                if path.suffix.lstrip(".") not in (*_FORMATS, _MASTERED):
                     continue
                 try:
                     info = path.stat()

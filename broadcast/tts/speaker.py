@@ -2,6 +2,8 @@
 
 The engines are tried in order for the whole bulletin, so one bulletin is never a mix of voices:
 when an engine fails, the next one speaks it all and the result says why it fell back.
+Chunks are requested in reading order, and each paragraph is handed on as soon as all of its
+chunks are in, so later work (mastering) can start while the rest is still being fetched.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from broadcast.tts.base import EngineError, SpeechClip, SpeechEngine
@@ -31,6 +33,21 @@ class SpeechProgress:
 
 
 ProgressCallback = Callable[[SpeechProgress], None]
+
+
+@dataclass(frozen=True)
+class SpokenParagraph:
+    """One paragraph whose chunks are all spoken: its place among the paragraphs and its clips."""
+
+    engine: str
+    """Identity of the engine that spoke it."""
+    index: int
+    count: int
+    """How many paragraphs there are."""
+    clips: list[SpeechClip]
+
+
+ParagraphCallback = Callable[[SpokenParagraph], None]
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,7 @@ def _speak_with(
     paragraphs: Sequence[str],
     cache: ChunkCache | None,
     progress: ProgressCallback | None,
+    on_paragraph: ParagraphCallback | None,
 ) -> Speech:
     chunked = chunk_paragraphs(paragraphs, engine.max_chunk_chars)
     flat = [chunk for chunks in chunked for chunk in chunks]
@@ -74,7 +92,24 @@ def _speak_with(
         if progress is not None:
             progress(SpeechProgress(done, len(flat), engine.name, hits))
 
+    waiting = [set(chunks) - clips.keys() for chunks in chunked]
+    holders: dict[str, list[int]] = {}
+    for index, missing_here in enumerate(waiting):
+        for text in missing_here:
+            holders.setdefault(text, []).append(index)
+
+    def hand_on(index: int) -> None:
+        if on_paragraph is not None:
+            on_paragraph(
+                SpokenParagraph(
+                    engine.identity, index, len(chunked), [clips[t] for t in chunked[index]]
+                )
+            )
+
     report()
+    for index, missing_here in enumerate(waiting):
+        if not missing_here:
+            hand_on(index)
     retries = 0
     if missing:
         pool = ThreadPoolExecutor(max_workers=max(1, engine.concurrency))
@@ -85,7 +120,7 @@ def _speak_with(
         pending = set(futures)
         try:
             while pending:
-                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     clip = future.result()
                     text = futures[future]
@@ -95,6 +130,10 @@ def _speak_with(
                         cache.put(engine.identity, text, clip)
                     done += uses[text]
                     report()
+                    for index in holders.get(text, []):
+                        waiting[index].discard(text)
+                        if not waiting[index]:
+                            hand_on(index)
         finally:
             # On failure, requests still retrying stop at their next wait and nothing waits for
             # them: the next engine takes over at once.
@@ -115,14 +154,19 @@ def speak(
     engines: Sequence[SpeechEngine],
     cache: ChunkCache | None = None,
     progress: ProgressCallback | None = None,
+    on_paragraph: ParagraphCallback | None = None,
 ) -> Speech:
-    """Speak spoken-form paragraphs with the first engine in ``engines`` that succeeds."""
+    """Speak spoken-form paragraphs with the first engine in ``engines`` that succeeds.
+
+    ``on_paragraph`` is called (on the calling thread) with each paragraph as soon as all its
+    chunks are spoken; after a fallback, the next engine's paragraphs follow.
+    """
     if not engines:
         raise EngineError("no speech engine is set. Add one under 'tts' in schedule.yaml.")
     failures: list[str] = []
     for index, engine in enumerate(engines):
         try:
-            speech = _speak_with(engine, paragraphs, cache, progress)
+            speech = _speak_with(engine, paragraphs, cache, progress, on_paragraph)
         except CacheError:
             raise
         except EngineError as exc:

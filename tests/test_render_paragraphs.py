@@ -1,0 +1,171 @@
+"""Bulletins mastered paragraph by paragraph: kept, reused after an edit, joined on target."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from broadcast.audio import LoudnessTarget, OutputFormat
+from broadcast.bulletin import parse_bulletin
+from broadcast.render import RenderedAudio, RenderSettings, render_bulletin
+from broadcast.tts import ChunkCache, GttsEngine, RetryPolicy
+from tests.audio_tools import decode, integrated_lufs, true_peak_dbtp
+from tests.fakes.google_tts import FakeGoogleTTS
+
+SCRIPT = """---
+title: Thông báo tiêm chủng
+approved_by: Trần Văn Minh, Phó Chủ tịch UBND phường
+---
+
+Kính thưa bà con nhân dân! Trạm y tế phường tổ chức tiêm chủng mở rộng cho trẻ em dưới năm tuổi.
+
+Thời gian từ bảy giờ ba mươi đến mười một giờ sáng thứ bảy. Địa điểm tại nhà văn hóa khu phố hai, \
+số mười hai đường Trần Phú. Bà con nhớ mang theo sổ tiêm chủng và giấy tờ tùy thân của trẻ.
+
+Đề nghị các gia đình đưa trẻ đến đúng giờ, mang theo sổ tiêm chủng. Xin cảm ơn bà con.
+"""
+
+QUICK = RetryPolicy(attempts=4, base_delay_s=0.01, max_delay_s=0.05)
+
+
+def render(
+    fake: FakeGoogleTTS, folder: Path, out: Path, text: str = SCRIPT, keep: bool = True
+) -> RenderedAudio:
+    settings = RenderSettings(
+        engines=(GttsEngine(tld=fake.tld, retry=QUICK),),
+        cache=ChunkCache(folder / "cache") if keep else None,
+    )
+    return render_bulletin(parse_bulletin(text, folder / "tiem-chung.md"), out, settings)
+
+
+def decode_errors(path: Path) -> str:
+    """What ffmpeg complains about while decoding the whole file (nothing, for clean audio)."""
+    return subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    ).stderr
+
+
+def test_edit_resynthesizes_and_remasters_only_its_paragraph(
+    fake_google: FakeGoogleTTS, tmp_path: Path
+) -> None:
+    first = render(fake_google, tmp_path, tmp_path / "first.mp3")
+    assert first.metadata["paragraphs"] == 3
+    assert first.metadata["paragraphs_mastered"] == 3
+    asked = len(fake_google.requests)
+
+    edited = SCRIPT.replace("sáng thứ bảy", "sáng chủ nhật")
+    second = render(fake_google, tmp_path, tmp_path / "second.mp3", edited)
+    new_texts = fake_google.texts[asked:]
+    assert len(new_texts) == 1 and "chủ nhật" in new_texts[0]
+    assert second.metadata["paragraphs_mastered"] == 1, "only the edited paragraph"
+    assert second.metadata["engine"] == f"gtts:vi:tld={fake_google.tld}:slow=false"
+
+    before, after = decode(tmp_path / "first.mp3"), decode(tmp_path / "second.mp3")
+    assert integrated_lufs(after) == pytest.approx(-16.0, abs=0.5)
+    assert true_peak_dbtp(after) <= -1.5
+    # The untouched first paragraph sounds exactly as it did.
+    opening = int(2.5 * 48000)
+    assert np.array_equal(before[:opening], after[:opening])
+    assert decode_errors(tmp_path / "second.mp3") == ""
+
+    again = render(fake_google, tmp_path, tmp_path / "third.mp3", edited)
+    assert again.metadata["paragraphs_mastered"] == 0
+    assert (tmp_path / "third.mp3").read_bytes() == (tmp_path / "second.mp3").read_bytes()
+
+
+def test_a_heading_is_mastered_with_the_paragraph_after_it(
+    fake_google: FakeGoogleTTS, tmp_path: Path
+) -> None:
+    headed = SCRIPT.replace("Kính thưa", "Thông báo.\n\nKính thưa")
+    first = render(fake_google, tmp_path, tmp_path / "first.mp3", headed)
+    assert first.metadata["paragraphs"] == 4
+    assert first.metadata["paragraphs_mastered"] == 4
+
+    edited = headed.replace("dưới năm tuổi", "dưới sáu tuổi")
+    second = render(fake_google, tmp_path, tmp_path / "second.mp3", edited)
+    assert second.metadata["paragraphs_mastered"] == 2, "the heading goes with its paragraph"
+    samples = decode(tmp_path / "second.mp3")
+    assert integrated_lufs(samples) == pytest.approx(-16.0, abs=0.5)
+    assert true_peak_dbtp(samples) <= -1.5
+
+
+def test_figures_in_the_sidecar_agree_with_an_independent_meter(
+    fake_google: FakeGoogleTTS, tmp_path: Path
+) -> None:
+    out = tmp_path / "bulletin.mp3"
+    result = render(fake_google, tmp_path, out)
+    sidecar = json.loads(out.with_name("bulletin.mp3.json").read_text(encoding="utf-8"))
+    assert sidecar["figures"] == result.metadata["figures"]
+    samples = decode(out)
+    figures = sidecar["figures"]
+    assert figures["duration_s"] == pytest.approx(len(samples) / 48000, abs=0.03)
+    assert figures["integrated_lufs"] == pytest.approx(integrated_lufs(samples), abs=0.3)
+    assert figures["true_peak_dbtp"] == pytest.approx(true_peak_dbtp(samples), abs=0.3)
+    assert figures["true_peak_dbtp"] <= -1.5
+    assert decode_errors(out) == ""
+
+
+@pytest.mark.parametrize("suffix", ["flac", "wav"])
+def test_lossless_output_is_joined_sample_exact(
+    fake_google: FakeGoogleTTS, tmp_path: Path, suffix: str
+) -> None:
+    out = tmp_path / f"bulletin.{suffix}"
+    result = render(fake_google, tmp_path, out)
+    samples = decode(out)
+    assert result.figures.duration_s == pytest.approx(len(samples) / 48000, abs=0.001)
+    assert integrated_lufs(samples) == pytest.approx(-16.0, abs=0.5)
+    assert true_peak_dbtp(samples) <= -1.5
+    # The same paragraphs serve either lossless format (WAV holds them at 16 bits).
+    other = tmp_path / f"again.{'wav' if suffix == 'flac' else 'flac'}"
+    assert render(fake_google, tmp_path, other).metadata["paragraphs_mastered"] == 0
+    assert np.max(np.abs(decode(other) - samples)) <= 1 / 32768
+
+
+def test_damaged_kept_paragraph_is_mastered_again(
+    fake_google: FakeGoogleTTS, tmp_path: Path
+) -> None:
+    render(fake_google, tmp_path, tmp_path / "first.mp3")
+    kept = sorted((tmp_path / "cache").rglob("*.mastered"))
+    assert len(kept) == 3
+    damaged = bytearray(kept[0].read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    kept[0].write_bytes(bytes(damaged))
+
+    again = render(fake_google, tmp_path, tmp_path / "again.mp3")
+    assert again.metadata["paragraphs_mastered"] == 1
+    samples = decode(tmp_path / "again.mp3")
+    assert integrated_lufs(samples) == pytest.approx(-16.0, abs=0.5)
+    assert np.array_equal(samples, decode(tmp_path / "first.mp3"))
+
+
+def test_without_a_cache_every_paragraph_is_mastered_each_time(
+    fake_google: FakeGoogleTTS, tmp_path: Path
+) -> None:
+    for name in ("a.mp3", "b.mp3"):
+        result = render(fake_google, tmp_path, tmp_path / name, keep=False)
+        assert result.metadata["paragraphs_mastered"] == 3
+    assert not (tmp_path / "cache").exists()
+    assert integrated_lufs(decode(tmp_path / "b.mp3")) == pytest.approx(-16.0, abs=0.5)
+
+
+def test_a_stricter_target_masters_the_paragraphs_again(
+    fake_google: FakeGoogleTTS, tmp_path: Path
+) -> None:
+    render(fake_google, tmp_path, tmp_path / "loud.mp3")
+    settings = RenderSettings(
+        engines=(GttsEngine(tld=fake_google.tld, retry=QUICK),),
+        cache=ChunkCache(tmp_path / "cache"),
+        target=LoudnessTarget(-20.0, -3.0),
+    )
+    out = tmp_path / "quiet.mp3"
+    bulletin = parse_bulletin(SCRIPT, tmp_path / "tiem-chung.md")
+    result = render_bulletin(bulletin, out, settings, OutputFormat(bitrate_kbps=64))
+    assert result.metadata["paragraphs_mastered"] == 3
+    samples = decode(out)
+    assert integrated_lufs(samples) == pytest.approx(-20.0, abs=0.5)
+    assert true_peak_dbtp(samples) <= -3.0
