@@ -14,7 +14,6 @@ import http.client
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -22,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from tests.pulse import stop_by_pid
 
 SOURCE_PASSWORD = "t3st-source-secret"
 _RUN_AS = ("nobody", "nogroup")
@@ -158,14 +159,8 @@ class IcecastServer:
 
     def stop(self) -> None:
         """Stop the server by its PID (the folder stays for a later ``start()``)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None:
+            stop_by_pid(self.process)
 
     def remove(self) -> None:
         self.stop()

@@ -15,6 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def stop_by_pid(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server this test run started: SIGTERM to its PID, then SIGKILL after 10 s."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def pulse_env(root: Path) -> dict[str, str]:
     return {
         **os.environ,
@@ -64,13 +76,7 @@ class PulseServer:
         return Recording(process, out)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_by_pid(self.process)
 
 
 @dataclass

@@ -12,28 +12,14 @@ import pytest
 from broadcast.audio import LoudnessTarget, OutputFormat
 from broadcast.bulletin import parse_bulletin
 from broadcast.render import RenderedAudio, RenderSettings, render_bulletin
-from broadcast.tts import ChunkCache, GttsEngine, RetryPolicy
+from broadcast.tts import ChunkCache, GttsEngine
 from tests.audio_tools import decode, integrated_lufs, true_peak_dbtp
 from tests.fakes.google_tts import FakeGoogleTTS
-
-SCRIPT = """---
-title: Thông báo tiêm chủng
-approved_by: Trần Văn Minh, Phó Chủ tịch UBND phường
----
-
-Kính thưa bà con nhân dân! Trạm y tế phường tổ chức tiêm chủng mở rộng cho trẻ em dưới năm tuổi.
-
-Thời gian từ bảy giờ ba mươi đến mười một giờ sáng thứ bảy. Địa điểm tại nhà văn hóa khu phố hai, \
-số mười hai đường Trần Phú. Bà con nhớ mang theo sổ tiêm chủng và giấy tờ tùy thân của trẻ.
-
-Đề nghị các gia đình đưa trẻ đến đúng giờ, mang theo sổ tiêm chủng. Xin cảm ơn bà con.
-"""
-
-QUICK = RetryPolicy(attempts=4, base_delay_s=0.01, max_delay_s=0.05)
+from tests.test_tts import BULLETIN, QUICK
 
 
 def render(
-    fake: FakeGoogleTTS, folder: Path, out: Path, text: str = SCRIPT, keep: bool = True
+    fake: FakeGoogleTTS, folder: Path, out: Path, text: str = BULLETIN, keep: bool = True
 ) -> RenderedAudio:
     settings = RenderSettings(
         engines=(GttsEngine(tld=fake.tld, retry=QUICK),),
@@ -58,7 +44,7 @@ def test_edit_resynthesizes_and_remasters_only_its_paragraph(
     assert first.metadata["paragraphs_mastered"] == 3
     asked = len(fake_google.requests)
 
-    edited = SCRIPT.replace("sáng thứ bảy", "sáng chủ nhật")
+    edited = BULLETIN.replace("sáng thứ bảy", "sáng chủ nhật")
     second = render(fake_google, tmp_path, tmp_path / "second.mp3", edited)
     new_texts = fake_google.texts[asked:]
     assert len(new_texts) == 1 and "chủ nhật" in new_texts[0]
@@ -81,7 +67,7 @@ def test_edit_resynthesizes_and_remasters_only_its_paragraph(
 def test_a_heading_is_mastered_with_the_paragraph_after_it(
     fake_google: FakeGoogleTTS, tmp_path: Path
 ) -> None:
-    headed = SCRIPT.replace("Kính thưa", "Thông báo.\n\nKính thưa")
+    headed = BULLETIN.replace("Kính thưa", "Thông báo.\n\nKính thưa")
     first = render(fake_google, tmp_path, tmp_path / "first.mp3", headed)
     assert first.metadata["paragraphs"] == 4
     assert first.metadata["paragraphs_mastered"] == 4
@@ -163,7 +149,7 @@ def test_a_stricter_target_masters_the_paragraphs_again(
         target=LoudnessTarget(-20.0, -3.0),
     )
     out = tmp_path / "quiet.mp3"
-    bulletin = parse_bulletin(SCRIPT, tmp_path / "tiem-chung.md")
+    bulletin = parse_bulletin(BULLETIN, tmp_path / "tiem-chung.md")
     result = render_bulletin(bulletin, out, settings, OutputFormat(bitrate_kbps=64))
     assert result.metadata["paragraphs_mastered"] == 3
     samples = decode(out)
