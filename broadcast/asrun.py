@@ -186,9 +186,6 @@ class AsRunLog:
             found = self._db.execute(sql, values).fetchall()
         return [_row(record) for record in found]
 
-    def between(self, first: dt.datetime, last: dt.datetime) -> list[Row]:
-        return self.rows("scheduled >= ? AND scheduled < ?", (_iso(first), _iso(last)))
-
     def problems(self, limit: int = 5) -> list[Row]:
         """The latest rows that did not air as planned, newest first."""
         return self.rows("outcome IN ('interrupted', 'missed', 'failed', 'refused')"
