@@ -94,6 +94,10 @@ class Ward:
         db.row_factory = sqlite3.Row
         try:
             return [dict(r) for r in db.execute("SELECT * FROM airings ORDER BY id")]
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return []  # the daemon has created the file but not yet its tables
+            raise
         finally:
             db.close()
 
