@@ -12,12 +12,16 @@ unchanged::
         gTTS("Xin chào bà con", lang="vi", tld=fake.tld).save(path)
         assert fake.texts == ["Xin chào bà con"]
 
+Like Google, the fake speaks HTTP/1.1 and keeps a connection open for the next request, so a
+client that reuses its connections pays for one TLS handshake, not one per chunk.
+
 Replies carry real speech: espeak-ng's Vietnamese voice, encoded like Google's audio
 (MP3, 24 kHz, mono, 32 kbit/s, no ID3 or Xing header, so gTTS's concatenation of
 several chunks stays one clean MP3 stream).
 """
 
 import base64
+import contextlib
 import ipaddress
 import json
 import logging
@@ -225,6 +229,10 @@ def _take_proxy_env() -> dict[str, str]:
 
 class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
+    protocol_version = "HTTP/1.1"  # keep the connection open between requests
+    # Headers and body go out in two writes; on a kept-open connection, Nagle's algorithm would
+    # hold the body back until the client's delayed acknowledgement (40 ms), as Google does not.
+    disable_nagle_algorithm = True
 
     def do_POST(self) -> None:
         self.server.fake._serve(self)
@@ -250,6 +258,9 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, fake: "FakeGoogleTTS", tls: ssl.SSLContext) -> None:
         self.fake = fake
         self.tls = tls
+        self.open_connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        self.connections_made = 0
         super().__init__((HOST, 0), _Handler)
 
     def server_bind(self) -> None:
@@ -262,7 +273,24 @@ class _Server(ThreadingHTTPServer):
         # Handshake in the connection's own thread, so a silent client cannot stall accept().
         request.settimeout(_IO_TIMEOUT)
         with self.tls.wrap_socket(request, server_side=True) as connection:
-            self.RequestHandlerClass(connection, client_address, self)
+            with self.connections_lock:
+                self.open_connections.add(connection)
+                self.connections_made += 1
+            try:
+                self.RequestHandlerClass(connection, client_address, self)
+            finally:
+                with self.connections_lock:
+                    self.open_connections.discard(connection)
+
+    def drop_connections(self) -> None:
+        """End every open connection, so threads waiting for a next request finish now."""
+        with self.connections_lock:
+            connections = list(self.open_connections)
+        for connection in connections:
+            # The plain socket's shutdown: the TLS layer's own would drop its state under the
+            # thread still reading from it.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(connection, socket.SHUT_RDWR)
 
     def handle_error(self, request: socket.socket, client_address: tuple[str, int]) -> None:
         error = sys.exc_info()[1]
@@ -337,9 +365,20 @@ class FakeGoogleTTS:
             return
         self._stopping.set()
         running.server.shutdown()
+        running.server.drop_connections()
         running.server.server_close()
         running.thread.join()
         os.environ.update(running.proxy_env)
+
+    def drop_connections(self) -> None:
+        """Close every open connection, as a server does with idle ones."""
+        if self._running is not None:
+            self._running.server.drop_connections()
+
+    @property
+    def connections_made(self) -> int:
+        """How many connections clients have opened since the fake started."""
+        return self._running.server.connections_made if self._running else 0
 
     @property
     def tld(self) -> str:
