@@ -1,4 +1,5 @@
-"""The gtts engine against a fake of Google's endpoint: the real gTTS code runs end to end."""
+"""The gtts engine against a fake of Google's endpoint: gTTS builds each request, the engine
+sends it over real HTTPS connections it keeps open, and reads the speech from the reply."""
 
 from __future__ import annotations
 
@@ -27,6 +28,23 @@ def test_engine_returns_googles_audio(fake_google: FakeGoogleTTS) -> None:
     assert clip.format == "mp3" and clip.retries == 0
     assert clip.data == fake_google.audio_for("Kính thưa bà con nhân dân")
     assert engine.identity == f"gtts:vi:tld={fake_google.tld}:slow=false"
+
+
+def test_requests_go_over_one_kept_open_connection(fake_google: FakeGoogleTTS) -> None:
+    engine = GttsEngine(tld=fake_google.tld)
+    texts = [f"Thông báo số {n}" for n in range(6)]
+    clips = [engine.synthesize(text) for text in texts]
+    assert [clip.data for clip in clips] == [fake_google.audio_for(text) for text in texts]
+    assert fake_google.connections_made == 1
+
+
+def test_a_connection_google_closed_is_opened_again(fake_google: FakeGoogleTTS) -> None:
+    engine = GttsEngine(tld=fake_google.tld)
+    engine.synthesize("Kính thưa bà con")
+    fake_google.drop_connections()
+    clip = engine.synthesize("Xin chào")
+    assert clip.data == fake_google.audio_for("Xin chào") and clip.retries == 0
+    assert fake_google.connections_made == 2
 
 
 def test_render_with_gtts_sends_our_chunks_and_lands_on_target(
