@@ -171,8 +171,8 @@ def _basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-def start_icecast(sources: int = 20) -> IcecastServer:
-    server = IcecastServer(sources)
+def start_icecast(sources: int = 20, password: str = SOURCE_PASSWORD) -> IcecastServer:
+    server = IcecastServer(sources, password)
     try:
         server.start()
     except BaseException:

@@ -20,7 +20,7 @@ from broadcast.config import IcecastOutput
 from broadcast.outputs.base import BYTES_PER_SECOND, SAMPLE_RATE, OutputError
 from broadcast.outputs.icecast import IcecastMount
 from tests.audio_tools import best_alignment, decode, envelope
-from tests.icecast import IcecastServer, Listener
+from tests.icecast import IcecastServer, Listener, start_icecast
 
 LOGGER = "broadcast.outputs.icecast"
 SPEECH_A = ("Thông báo của Ủy ban nhân dân phường: sáng thứ bảy tuần này, trạm y tế phường tổ "
@@ -249,6 +249,32 @@ def test_password_from_environment_or_file(
             zone.wait_connected(timeout=30)
         finally:
             zone.close()
+
+
+def test_user_and_password_with_address_characters_connect(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret = "p@ss:w%41rd/ 50%"
+    server = start_icecast(sources=2, password=secret)
+    try:
+        zone = IcecastMount("127.0.0.1", server.port, "zone1", "source", secret)
+        zone.start()
+        try:
+            zone.wait_connected(timeout=30)
+            assert server.mounts() == ["/zone1"]
+        finally:
+            zone.close()
+        wrong = IcecastMount("127.0.0.1", server.port, "zone1", "so:ur@ce", secret + "!")
+        wrong.start()
+        try:
+            with pytest.raises(OutputError, match="refused the source password") as error:
+                wrong.wait_connected(timeout=3)
+        finally:
+            wrong.close()
+    finally:
+        server.remove()
+    for text in (caplog.text, str(error.value)):
+        assert "p@ss" not in text and "p%40ss" not in text
 
 
 def test_missing_password_says_what_to_do(

@@ -162,7 +162,16 @@ class _Encoder:
 
 
 def _redact(text: str, password: str) -> str:
-    return text.replace(password, "***") if password else text
+    """``text`` without the password, as given or as written in a URL."""
+    if not password:
+        return text
+    return text.replace(password, "***").replace(_in_url(password), "***")
+
+
+def _in_url(text: str) -> str:
+    """``text`` as it goes into ffmpeg's address, where ``@``, ``:``, ``/`` and ``%`` have
+    meanings (ffmpeg decodes it again before sending it)."""
+    return urllib.parse.quote(text, safe="")
 
 
 class IcecastSink:
@@ -396,12 +405,12 @@ class IcecastMount:
             "-c:a", "libmp3lame", "-b:a", f"{self.bitrate_kbps}k",
             "-id3v2_version", "0", "-write_xing", "0", "-flush_packets", "1",
             # Given apart from the URL, which ffmpeg prints in its messages.
-            "-content_type", "audio/mpeg", "-password", self._password,
+            "-content_type", "audio/mpeg", "-password", _in_url(self._password),
             "-f", "mp3", self._url(),
         ]
 
     def _url(self) -> str:
-        return f"icecast://{self.user}@{self.host}:{self.port}{self.mount}"
+        return f"icecast://{_in_url(self.user)}@{self.host}:{self.port}{self.mount}"
 
     def _feed(self) -> None:
         due = time.monotonic()
