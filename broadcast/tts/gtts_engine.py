@@ -25,12 +25,12 @@ import ssl
 import threading
 import time
 import urllib.request
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from gtts import gTTS
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InsecureRequestWarning
@@ -104,22 +104,25 @@ def _speech_in(reply: bytes) -> bytes:
 
 
 class _UncheckedTLS(HTTPAdapter):
-    """Connections with one TLS setup for all, which does not check certificates (as gTTS)."""
+    """One kept-open connection, with a TLS setup made once, that does not check certificates
+    (as gTTS)."""
 
-    def __init__(self, connections: int) -> None:
+    def __init__(self) -> None:
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         self._context = context
-        super().__init__(pool_connections=1, pool_maxsize=connections)
+        super().__init__(pool_connections=1, pool_maxsize=1)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs, ssl_context=self._context)
 
 
-def _session(connections: int) -> requests.Session:
+def _session() -> requests.Session:
+    # urllib3 warns about every request whose certificate goes unchecked; gTTS silences it too.
+    urllib3.disable_warnings(InsecureRequestWarning)
     session = requests.Session()
-    session.mount("https://", _UncheckedTLS(connections))
+    session.mount("https://", _UncheckedTLS())
     return session
 
 
@@ -134,7 +137,7 @@ class GttsEngine:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     name: str = "gtts"
     max_chunk_chars: int = GTTS_MAX_CHARS
-    _sessions: queue.SimpleQueue[requests.Session] = field(
+    _sessions: queue.SimpleQueue[requests.Session] = field(  # one per request in flight
         default_factory=queue.SimpleQueue, init=False, repr=False, compare=False
     )
 
@@ -170,15 +173,12 @@ class GttsEngine:
         try:
             session = self._sessions.get_nowait()
         except queue.Empty:
-            session = _session(self.concurrency)
+            session = _session()
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", InsecureRequestWarning)
-                response = session.send(
-                    request, verify=False, timeout=self.timeout_s,
-                    proxies=urllib.request.getproxies(),
-                )
-                reply = response.content
+            response = session.send(
+                request, verify=False, timeout=self.timeout_s, proxies=urllib.request.getproxies()
+            )
+            reply = response.content
         except requests.Timeout:
             raise _Retryable("did not answer in time") from None
         except requests.RequestException:
