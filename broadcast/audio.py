@@ -51,9 +51,9 @@ for the MP3 encoder's overshoot."""
 _GAIN_TOLERANCE_LU = 0.3
 """An encoded file further than this from its target is encoded once more, corrected."""
 
-_TRIAL_OFFSETS_DB = (0.5, 2.0)
+_TRIAL_OFFSETS_DB = (1.0, 3.0)
 """Trial gains above the expected one: the limiter only ever takes loudness away, for speech
-about 0.7 to 2 dB at the target. A target outside the trials is reached by trying again."""
+about 1 to 2.5 dB at the target. A target outside the trials is reached by trying again."""
 
 _COMPRESSION_LOSS_DB = 5.0
 """About how much the compressor lowers speech brought to its reference level."""
@@ -489,6 +489,14 @@ def _gain_for(target: float, gains: Sequence[float], readings: Sequence[float]) 
     return nearest_gain + (target - nearest_reading)
 
 
+def _slope(gains: Sequence[float], readings: Sequence[float]) -> float:
+    """Loudness gained per dB of gain between the trials, kept within [0.25, 1]."""
+    low, high = min(zip(gains, readings, strict=True)), max(zip(gains, readings, strict=True))
+    if high[0] == low[0]:
+        return 1.0
+    return min(1.0, max(0.25, (high[1] - low[1]) / (high[0] - low[0])))
+
+
 _Step = Literal["level", "trial", "retry", "encode", "measure"]
 
 
@@ -506,6 +514,9 @@ class _Progress:
     gain: float = 0.0
     sounding: bool = True
     encodes: int = 0
+    slope: float = 1.0
+    """Loudness gained per dB of gain near the chosen gain, from the trials (the limiter makes
+    it less than 1)."""
 
 
 class MasteringLine:
@@ -578,9 +589,16 @@ class MasteringLine:
         if job.processing is not None and job.processing.compress:
             progress.pre += job.processing.dynamics(job.processing.reference_lufs - level)
             expected = job.processing.reference_lufs - _COMPRESSION_LOSS_DB
-        centre = self.target.integrated_lufs - expected
+        centre = self._aim() - expected
         progress.trials = [centre + offset for offset in _TRIAL_OFFSETS_DB]
         progress.step = "trial"
+
+    def _aim(self) -> float:
+        """The loudness to reach before encoding: the target plus what the encoder takes away.
+
+        Trials aim at it rather than adding the encoder's loss to the gain afterwards, since
+        the limiter would take part of any gain added after the trials back."""
+        return self.target.integrated_lufs + codec_drift_db(self.fmt)
 
     def _quiet(self, progress: _Progress) -> None:
         if not progress.job.silent_ok:
@@ -622,16 +640,17 @@ class MasteringLine:
                     progress.source = _Source(progress.processed, kind, source.samples)
                     progress.pre = []
                 measured, trial_levels = levels[0], levels[1:]
+                aim = self._aim()
                 if measured <= SILENCE_LUFS:
                     self._quiet(progress)
                 elif progress.step == "trial" and not (
-                    min(trial_levels) <= target <= max(trial_levels)
+                    min(trial_levels) <= aim <= max(trial_levels)
                 ):
-                    progress.trials = [target - measured + off for off in _TRIAL_OFFSETS_DB]
+                    progress.trials = [aim - measured + off for off in _TRIAL_OFFSETS_DB]
                     progress.step = "retry"
                 else:
-                    gain = _gain_for(target, progress.trials, trial_levels)
-                    progress.gain = gain + codec_drift_db(self.fmt)
+                    progress.gain = _gain_for(aim, progress.trials, trial_levels)
+                    progress.slope = _slope(progress.trials, trial_levels)
                     progress.step = "encode"
             case "encode":
                 progress.encodes += 1
@@ -642,7 +661,7 @@ class MasteringLine:
                 # checked and, if it drifted, encoded once more with the difference corrected.
                 drift = target - mastered.figures.integrated_lufs
                 if progress.sounding and progress.encodes == 1 and abs(drift) > _GAIN_TOLERANCE_LU:
-                    progress.gain += drift
+                    progress.gain += drift / progress.slope
                     progress.step = "encode"
                 else:
                     progress.result.set_result(mastered)

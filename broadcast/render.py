@@ -172,7 +172,7 @@ def decode_clips(clips: Sequence[SpeechClip]) -> list[AudioSegment]:
 _SILENCE_KBPS = 32
 """Bit rate of the silence put between MP3 clips (valid at every MP3 sample rate)."""
 
-_MASTERED_LAYOUT = "piece-1"
+_MASTERED_LAYOUT = "piece-2"
 """Names the layout of a kept mastered piece; part of its key, so a new layout starts afresh."""
 
 
