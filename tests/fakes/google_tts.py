@@ -13,20 +13,25 @@ unchanged::
         assert fake.texts == ["Xin chào bà con"]
 
 Like Google, the fake speaks HTTP/1.1 and keeps a connection open for the next request, so a
-client that reuses its connections pays for one TLS handshake, not one per chunk.
+client that reuses its connections pays for one TLS handshake, not one per chunk. Clients that
+check certificates, as our engine does, trust the fake's own through ``REQUESTS_CA_BUNDLE``,
+which the fake sets while it runs.
 
 Replies carry real speech: espeak-ng's Vietnamese voice, encoded like Google's audio
 (MP3, 24 kHz, mono, 32 kbit/s, no ID3 or Xing header, so gTTS's concatenation of
 several chunks stays one clean MP3 stream).
 """
 
+import atexit
 import base64
 import contextlib
+import functools
 import ipaddress
 import json
 import logging
 import os
 import random
+import shutil
 import socket
 import socketserver
 import ssl
@@ -60,6 +65,7 @@ _IO_TIMEOUT = 10.0
 _TOOL_TIMEOUT = 60.0
 _GOOGLE_HOST = "translate.google.com"
 _HTML = "text/html; charset=utf-8"
+_CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 _JSON = "application/json; charset=utf-8"
 
 _log = logging.getLogger(__name__)
@@ -178,8 +184,10 @@ def _parse_f_req(body: bytes) -> tuple[str, str, bool]:
     return text, lang, speed is True
 
 
-def _tls_context() -> ssl.SSLContext:
-    """A server context with a fresh self-signed certificate for translate.google.com."""
+@functools.cache
+def _certificate_files() -> tuple[Path, Path]:
+    """A self-signed certificate for translate.google.com and 127.0.0.1, and its key: one per
+    process, so every fake a process starts is trusted through the same file."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, _GOOGLE_HOST)])
     now = datetime.now(UTC)
@@ -197,22 +205,48 @@ def _tls_context() -> ssl.SSLContext:
             ),
             critical=False,
         )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, key_cert_sign=True, content_commitment=False,
+                key_encipherment=False, data_encipherment=False, key_agreement=False,
+                crl_sign=False, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    with tempfile.TemporaryDirectory(prefix="fake-google-tls-") as tmp:
-        cert_file = Path(tmp) / "cert.pem"
-        key_file = Path(tmp) / "key.pem"
-        cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-        key_file.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
+    folder = Path(tempfile.mkdtemp(prefix="fake-google-tls-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    cert_file = folder / "cert.pem"
+    key_file = folder / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
-        context.load_cert_chain(cert_file, key_file)
+    )
+    return cert_file, key_file
+
+
+def _tls_context() -> ssl.SSLContext:
+    """A server context with the process's certificate for translate.google.com."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*_certificate_files())
     return context
+
+
+def _trust_env() -> dict[str, str]:
+    """Make clients that check certificates trust the fake, as requests does: through
+    ``REQUESTS_CA_BUNDLE``. Returns what to put back."""
+    taken = {key: os.environ[key] for key in _CA_VARIABLES if key in os.environ}
+    for key in taken:
+        del os.environ[key]
+    os.environ["REQUESTS_CA_BUNDLE"] = str(_certificate_files()[0])
+    return taken
 
 
 def _take_proxy_env() -> dict[str, str]:
@@ -305,7 +339,8 @@ class _Server(ThreadingHTTPServer):
 class _Running:
     server: _Server
     thread: threading.Thread
-    proxy_env: dict[str, str]
+    saved_env: dict[str, str]
+    """The proxy and certificate variables the fake took out of the environment."""
 
 
 class FakeGoogleTTS:
@@ -313,7 +348,8 @@ class FakeGoogleTTS:
 
     Use as a context manager (or ``start()``/``stop()``) and pass ``tld`` to gTTS. While
     running it takes the ``*_proxy`` variables out of the environment, since gTTS would
-    send even 127.0.0.1 through a proxy, and puts them back on stop. All knobs and
+    send even 127.0.0.1 through a proxy, points ``REQUESTS_CA_BUNDLE`` at its certificate,
+    and puts both back on stop. All knobs and
     recordings are thread-safe and may be changed while requests are in flight. Faults
     queue up in call order and each one answers one request.
     """
@@ -355,7 +391,7 @@ class FakeGoogleTTS:
             daemon=True,
         )
         thread.start()
-        self._running = _Running(server, thread, _take_proxy_env())
+        self._running = _Running(server, thread, _take_proxy_env() | _trust_env())
         return self
 
     def stop(self) -> None:
@@ -368,7 +404,8 @@ class FakeGoogleTTS:
         running.server.drop_connections()
         running.server.server_close()
         running.thread.join()
-        os.environ.update(running.proxy_env)
+        os.environ.pop("REQUESTS_CA_BUNDLE", None)
+        os.environ.update(running.saved_env)
 
     def drop_connections(self) -> None:
         """Close every open connection, as a server does with idle ones."""
