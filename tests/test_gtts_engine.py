@@ -47,6 +47,26 @@ def test_a_connection_google_closed_is_opened_again(fake_google: FakeGoogleTTS) 
     assert fake_google.connections_made == 2
 
 
+def test_a_server_with_an_untrusted_certificate_is_not_used(
+    fake_google: FakeGoogleTTS, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without the fake's certificate among the trusted ones, it stands for someone between the
+    # ward and Google: nothing it sends may be aired.
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    with pytest.raises(EngineError, match="certificate is not trusted") as caught:
+        GttsEngine(tld=fake_google.tld, retry=QUICK).synthesize("Xin chào")
+    assert "REQUESTS_CA_BUNDLE" in str(caught.value)
+    assert fake_google.requests == []
+
+    out = tmp_path / "fallback.mp3"
+    result = broadcast_cli("render", SHORT, "-o", str(out), "--tld", fake_google.tld)
+    assert result.returncode == 0, result.stderr
+    assert "certificate is not trusted" in result.stderr
+    sidecar = json.loads(out.with_name("fallback.mp3.json").read_text(encoding="utf-8"))
+    assert sidecar["engine"].startswith("espeak-ng:")
+    assert fake_google.requests == []
+
+
 def test_render_with_gtts_sends_our_chunks_and_lands_on_target(
     fake_google: FakeGoogleTTS, tmp_path: Path
 ) -> None:

@@ -7,10 +7,14 @@ try. Each call speaks one chunk that our own chunker cut (at most 100 characters
 re-cuts the text; the engine is called from several threads at once for speed.
 
 gTTS builds each request (Google's address for the ``tld``, its RPC form, the headers). gTTS
-would send it on a new connection that loads the machine's whole certificate store, about 30 ms
-of processor time before each request, and a TLS handshake with Google every time; this engine
-sends it instead on connections it keeps open, one per request in flight. As gTTS does, it does
-not check Google's certificate (some ward networks pass through a proxy that replaces it).
+would send it on a new connection that loads the whole certificate store, about 30 ms of
+processor time before each request, and a TLS handshake with Google every time; this engine
+sends it instead on connections it keeps open, one per request in flight.
+
+Unlike gTTS, it checks Google's certificate: the audio goes out on public loudspeakers, so
+audio from anyone who could step between the ward and Google must not be taken for Google's.
+On a network whose proxy replaces certificates, ``REQUESTS_CA_BUNDLE`` names the file of the
+proxy's certificate, as for any program built on requests.
 """
 
 from __future__ import annotations
@@ -21,19 +25,14 @@ import queue
 import random
 import re
 import socket
-import ssl
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-import urllib3
 from gtts import gTTS
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import InsecureRequestWarning
 
 from broadcast.tts.base import EngineError, SpeechClip
 from broadcast.tts.mp3 import inspect_mp3
@@ -103,26 +102,16 @@ def _speech_in(reply: bytes) -> bytes:
         raise _Retryable("sent a reply that is not speech") from None
 
 
-class _UncheckedTLS(HTTPAdapter):
-    """One kept-open connection, with a TLS setup made once, that does not check certificates
-    (as gTTS)."""
-
-    def __init__(self) -> None:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        self._context = context
-        super().__init__(pool_connections=1, pool_maxsize=1)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs, ssl_context=self._context)
+_UNTRUSTED = (
+    "Google TTS: the server's certificate is not trusted, so its audio is not used. If this "
+    "network's proxy replaces certificates, set REQUESTS_CA_BUNDLE to the file of the proxy's "
+    "certificate; otherwise use the espeak engine."
+)
 
 
 def _session() -> requests.Session:
-    # urllib3 warns about every request whose certificate goes unchecked; gTTS silences it too.
-    urllib3.disable_warnings(InsecureRequestWarning)
     session = requests.Session()
-    session.mount("https://", _UncheckedTLS())
+    session.mount("https://", HTTPAdapter(pool_connections=1, pool_maxsize=1))
     return session
 
 
@@ -175,10 +164,14 @@ class GttsEngine:
         except queue.Empty:
             session = _session()
         try:
-            response = session.send(
-                request, verify=False, timeout=self.timeout_s, proxies=urllib.request.getproxies()
-            )
+            # Proxies and the certificate file from the environment, as requests takes them.
+            settings = session.merge_environment_settings(request.url, {}, False, True, None)
+            response = session.send(request, timeout=self.timeout_s, **settings)
             reply = response.content
+        except requests.exceptions.SSLError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                raise EngineError(_UNTRUSTED) from None
+            raise _Retryable("could not be reached") from None
         except requests.Timeout:
             raise _Retryable("did not answer in time") from None
         except requests.RequestException:
