@@ -184,10 +184,18 @@ def _parse_f_req(body: bytes) -> tuple[str, str, bool]:
     return text, lang, speed is True
 
 
-@functools.cache
+_CERTIFICATE_LOCK = threading.Lock()
+
+
 def _certificate_files() -> tuple[Path, Path]:
     """A self-signed certificate for translate.google.com and 127.0.0.1, and its key: one per
     process, so every fake a process starts is trusted through the same file."""
+    with _CERTIFICATE_LOCK:
+        return _make_certificate_files()
+
+
+@functools.cache
+def _make_certificate_files() -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, _GOOGLE_HOST)])
     now = datetime.now(UTC)
@@ -549,6 +557,7 @@ class FakeGoogleTTS:
 
     def _answer(self, handler: _Handler) -> None:
         if urllib.parse.urlsplit(handler.path).path != BATCHEXECUTE_PATH:
+            handler.close_connection = True  # its body, if any, is left unread
             handler.send(HTTPStatus.NOT_FOUND, _html_page("Not Found"))
             return
         try:
