@@ -4,15 +4,19 @@ sends it over real HTTPS connections it keeps open, and reads the speech from th
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import requests
+from urllib3.exceptions import MaxRetryError, SSLError
 
 from broadcast.bulletin import load_bulletin
 from broadcast.render import spoken_paragraphs
-from broadcast.tts import EngineError, GttsEngine, RetryPolicy, engine_chain
-from broadcast.tts.speaker import chunk_paragraphs
+from broadcast.tts import EngineError, GttsEngine, RetryPolicy, engine_chain, gtts_engine
+from broadcast.tts.speaker import chunk_paragraphs, speak
 from broadcast.vietnamese import default_lexicon
 from tests.audio_tools import decode, integrated_lufs, true_peak_dbtp
 from tests.conftest import REPO, broadcast_cli
@@ -47,24 +51,98 @@ def test_a_connection_google_closed_is_opened_again(fake_google: FakeGoogleTTS) 
     assert fake_google.connections_made == 2
 
 
+def test_requests_in_flight_each_have_their_own_connection(fake_google: FakeGoogleTTS) -> None:
+    fake_google.latency = 0.1
+    engine = GttsEngine(tld=fake_google.tld, concurrency=3)
+    texts = [f"Tổ dân phố số {n}" for n in range(12)]
+    speech = speak(texts, [engine])
+    assert [clip.data for clips in speech.paragraphs for clip in clips] == [
+        fake_google.audio_for(text) for text in texts
+    ]
+    assert fake_google.max_concurrent == 3
+    assert fake_google.connections_made == 3
+
+
+def test_a_connection_left_idle_too_long_is_not_used_again(
+    fake_google: FakeGoogleTTS, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = GttsEngine(tld=fake_google.tld)
+    engine.synthesize("Kính thưa bà con")
+    monkeypatch.setattr(gtts_engine, "_IDLE_S", 0.0)
+    clip = engine.synthesize("Xin chào")
+    assert clip.data == fake_google.audio_for("Xin chào") and clip.retries == 0
+    assert fake_google.connections_made == 2
+
+
 def test_a_server_with_an_untrusted_certificate_is_not_used(
     fake_google: FakeGoogleTTS, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Without the fake's certificate among the trusted ones, it stands for someone between the
     # ward and Google: nothing it sends may be aired.
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
-    with pytest.raises(EngineError, match="certificate is not trusted") as caught:
-        GttsEngine(tld=fake_google.tld, retry=QUICK).synthesize("Xin chào")
-    assert "REQUESTS_CA_BUNDLE" in str(caught.value)
-    assert fake_google.requests == []
+    with monkeypatch.context() as env:
+        env.delenv("REQUESTS_CA_BUNDLE")
+        with pytest.raises(EngineError, match="certificate is not trusted") as caught:
+            GttsEngine(tld=fake_google.tld, retry=QUICK).synthesize("Xin chào")
+        assert "self-signed certificate" in str(caught.value)
+        assert "REQUESTS_CA_BUNDLE" in str(caught.value)
 
-    out = tmp_path / "fallback.mp3"
-    result = broadcast_cli("render", SHORT, "-o", str(out), "--tld", fake_google.tld)
+        out = tmp_path / "fallback.mp3"
+        result = broadcast_cli("render", SHORT, "-o", str(out), "--tld", fake_google.tld)
     assert result.returncode == 0, result.stderr
     assert "certificate is not trusted" in result.stderr
     sidecar = json.loads(out.with_name("fallback.mp3.json").read_text(encoding="utf-8"))
     assert sidecar["engine"].startswith("espeak-ng:")
     assert fake_google.requests == []
+
+
+def test_a_certificate_file_that_is_not_there_is_a_clear_error(
+    fake_google: FakeGoogleTTS, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "proxy-ca.pem"
+    with monkeypatch.context() as env:
+        env.setenv("REQUESTS_CA_BUNDLE", str(missing))
+        with pytest.raises(EngineError, match="certificate file REQUESTS_CA_BUNDLE") as caught:
+            GttsEngine(tld=fake_google.tld, retry=QUICK).synthesize("Xin chào")
+        assert str(missing) in str(caught.value)
+
+        out = tmp_path / "fallback.mp3"
+        result = broadcast_cli("render", SHORT, "-o", str(out), "--tld", fake_google.tld)
+    assert result.returncode == 0, result.stderr
+    assert "Correct the path" in result.stderr
+    assert fake_google.requests == []
+
+
+def _verify_failure(message: str) -> requests.exceptions.SSLError:
+    """A certificate failure wrapped the way urllib3 and requests hand it on."""
+    failure = ssl.SSLCertVerificationError(1, f"[SSL: CERTIFICATE_VERIFY_FAILED] {message}")
+    failure.verify_message = message
+    pool_error = MaxRetryError(None, "https://translate.google.com/", SSLError(failure))  # type: ignore[arg-type]
+    return requests.exceptions.SSLError(pool_error)
+
+
+@pytest.mark.parametrize(
+    ("verify_message", "advice"),
+    [
+        ("certificate has expired", "date and time"),
+        ("certificate is not yet valid", "date and time"),
+        ("unable to get local issuer certificate", "REQUESTS_CA_BUNDLE"),
+        ("self-signed certificate in certificate chain", "REQUESTS_CA_BUNDLE"),
+    ],
+)
+def test_a_certificate_failure_says_what_to_check(verify_message: str, advice: str) -> None:
+    error = gtts_engine._failure(_verify_failure(verify_message))
+    assert isinstance(error, EngineError)
+    assert verify_message in str(error) and advice in str(error)
+
+
+def test_auto_looks_for_the_proxy_when_one_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("no_proxy", "NO_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    behind_nothing = GttsEngine(tld="com@127.0.0.1:9")
+    assert not behind_nothing.reachable(timeout_s=1)
+    with socket.create_server(("127.0.0.1", 0)) as proxy:
+        monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{proxy.getsockname()[1]}")
+        assert behind_nothing.reachable(timeout_s=1)
 
 
 def test_render_with_gtts_sends_our_chunks_and_lands_on_target(

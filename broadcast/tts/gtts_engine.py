@@ -25,14 +25,18 @@ import queue
 import random
 import re
 import socket
+import ssl
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import requests
 from gtts import gTTS
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.ssl_match_hostname import CertificateError
 
 from broadcast.tts.base import EngineError, SpeechClip
 from broadcast.tts.mp3 import inspect_mp3
@@ -97,22 +101,75 @@ def _speech_in(reply: bytes) -> bytes:
     if found is None:
         raise _Retryable("sent a reply that is not speech")
     try:
-        return base64.b64decode(found.group(1), validate=True)
+        # Not strict, as gTTS: characters outside base64 (an escaped slash) are passed over.
+        return base64.b64decode(found.group(1))
     except binascii.Error:
         raise _Retryable("sent a reply that is not speech") from None
 
 
-_UNTRUSTED = (
-    "Google TTS: the server's certificate is not trusted, so its audio is not used. If this "
-    "network's proxy replaces certificates, set REQUESTS_CA_BUNDLE to the file of the proxy's "
-    "certificate; otherwise use the espeak engine."
-)
+_IDLE_S = 60.0
+"""A connection unused for this long is not used again: a router on the way (a 4G modem) may have
+forgotten it, and a request on it would wait out the whole timeout before a retry."""
 
 
-def _session() -> requests.Session:
+@dataclass
+class _Kept:
+    """A session with its one kept-open connection, and when it last sent a request."""
+
+    session: requests.Session
+    used_at: float
+
+
+def _new_session() -> requests.Session:
     session = requests.Session()
     session.mount("https://", HTTPAdapter(pool_connections=1, pool_maxsize=1))
     return session
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every error behind it: requests and urllib3 wrap the one that happened."""
+    waiting, seen = [exc], set()
+    while waiting:
+        error = waiting.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        yield error
+        behind = [error.__cause__, error.__context__, getattr(error, "reason", None), *error.args]
+        waiting += [b for b in behind if isinstance(b, BaseException)]
+
+
+def _untrusted(exc: BaseException) -> EngineError | None:
+    """The error to give when ``exc`` comes from a certificate that could not be trusted."""
+    for error in _causes(exc):
+        if isinstance(error, ssl.SSLCertVerificationError):
+            said = error.verify_message or "it could not be checked"
+        elif isinstance(error, CertificateError):
+            said = "it is for another server"
+        else:
+            continue
+        if "expired" in said or "not yet valid" in said:
+            advice = "Check this computer's date and time"
+        else:
+            advice = ("If this network's proxy replaces certificates, set REQUESTS_CA_BUNDLE to "
+                      "the file of the proxy's certificate; otherwise use the espeak engine")
+        return EngineError(
+            f"Google TTS: the server's certificate is not trusted ({said}), so its audio is not "
+            f"used. {advice}."
+        )
+    return None
+
+
+def _failure(exc: requests.RequestException) -> _Retryable | EngineError:
+    """What a request that raised ``exc`` means: worth another try, or not."""
+    untrusted = _untrusted(exc)
+    if untrusted is not None:
+        return untrusted
+    if isinstance(exc, requests.Timeout) or any(
+        isinstance(error, ReadTimeoutError | TimeoutError) for error in _causes(exc)
+    ):
+        return _Retryable("did not answer in time")
+    return _Retryable("could not be reached")
 
 
 @dataclass(frozen=True)
@@ -126,7 +183,7 @@ class GttsEngine:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     name: str = "gtts"
     max_chunk_chars: int = GTTS_MAX_CHARS
-    _sessions: queue.SimpleQueue[requests.Session] = field(  # one per request in flight
+    _kept: queue.SimpleQueue[_Kept] = field(  # one per request in flight
         default_factory=queue.SimpleQueue, init=False, repr=False, compare=False
     )
 
@@ -135,15 +192,30 @@ class GttsEngine:
         return f"gtts:vi:tld={self.tld}:slow={str(self.slow).lower()}"
 
     def reachable(self, timeout_s: float = 2.0) -> bool:
-        """Whether Google's TTS host answers a TCP connection right now."""
-        parts = urlsplit(google_base_url(self.tld))
-        if parts.hostname is None:
-            return False
+        """Whether Google's TTS host, or the proxy that requests to it go through, answers a
+        TCP connection right now."""
+        url = google_base_url(self.tld)
+        proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
+        parts = urlsplit(proxy or url)
         try:
-            with socket.create_connection((parts.hostname, parts.port or 443), timeout=timeout_s):
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            if parts.hostname is None:
+                return False
+            with socket.create_connection((parts.hostname, port), timeout=timeout_s):
                 return True
         except (OSError, ValueError):
             return False
+
+    def _take(self) -> _Kept:
+        """A session that no other request is using, with a connection not idle too long."""
+        while True:
+            try:
+                kept = self._kept.get_nowait()
+            except queue.Empty:
+                return _Kept(_new_session(), time.monotonic())
+            if time.monotonic() - kept.used_at <= _IDLE_S:
+                return kept
+            kept.session.close()
 
     def _request(self, text: str) -> bytes:
         """One request. Raises _Retryable or EngineError; returns MP3 bytes that decode."""
@@ -159,25 +231,25 @@ class GttsEngine:
             )._prepare_requests()
         except AssertionError:
             raise EngineError("Google TTS got no text to read.") from None
-        try:
-            session = self._sessions.get_nowait()
-        except queue.Empty:
-            session = _session()
+        kept = self._take()
         try:
             # Proxies and the certificate file from the environment, as requests takes them.
-            settings = session.merge_environment_settings(request.url, {}, False, True, None)
-            response = session.send(request, timeout=self.timeout_s, **settings)
+            settings = kept.session.merge_environment_settings(request.url, {}, False, True, None)
+            response = kept.session.send(request, timeout=self.timeout_s, **settings)
             reply = response.content
-        except requests.exceptions.SSLError as exc:
-            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
-                raise EngineError(_UNTRUSTED) from None
-            raise _Retryable("could not be reached") from None
-        except requests.Timeout:
-            raise _Retryable("did not answer in time") from None
-        except requests.RequestException:
-            raise _Retryable("could not be reached") from None
+        except requests.RequestException as exc:
+            raise _failure(exc) from None
+        except OSError as exc:
+            if "certificate" not in str(exc):
+                raise _Retryable("could not be reached") from None
+            # requests checks the certificate file before it connects.
+            raise EngineError(
+                f"Google TTS: cannot use the certificate file REQUESTS_CA_BUNDLE names ({exc}). "
+                "Correct the path, or remove the setting."
+            ) from None
         finally:
-            self._sessions.put(session)
+            kept.used_at = time.monotonic()
+            self._kept.put(kept)
         _check_status(response)
         data = _speech_in(reply)
         try:
