@@ -6,10 +6,12 @@ of its loudness over time, so a test passes only if the program really went thro
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -275,6 +277,34 @@ def test_user_and_password_with_address_characters_connect(
         server.remove()
     for text in (caplog.text, str(error.value)):
         assert "p@ss" not in text and "p%40ss" not in text
+
+
+def _command_lines() -> list[str]:
+    """The command line of every process this user can see, as ``ps`` would show them."""
+    lines = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                lines.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+    return lines
+
+
+def test_the_password_is_on_no_command_line() -> None:
+    secret = f"mat-khau-{uuid.uuid4().hex}"
+    server = start_icecast(sources=2, password=secret)
+    try:
+        zone = IcecastMount("127.0.0.1", server.port, "zone1", "source", secret)
+        zone.start()
+        try:
+            zone.wait_connected(timeout=30)
+            assert server.mounts() == ["/zone1"]
+            lines = _command_lines()
+            assert any("libmp3lame" in line for line in lines)  # the encoder is running
+            assert not [line for line in lines if secret in line]
+        finally:
+            zone.close()
+    finally:
+        server.remove()
 
 
 def test_missing_password_says_what_to_do(
