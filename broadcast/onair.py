@@ -194,6 +194,7 @@ class ZoneChannel:
             return
         if self._stopping:
             airing.abandon()
+            self._log_only(cue, "skipped", "the daemon stopped as it was about to begin")
             return
         airing.start()
         if cue.interrupted_by is not None:

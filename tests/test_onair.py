@@ -71,7 +71,9 @@ def test_a_priority_broadcast_goes_before_waiting_normal_ones(
 ) -> None:
     now = dt.datetime.now(TZ)
     out = tmp_path / "out"
-    channel.submit(cue("dang-phat", "normal", tone(tmp_path / "a.wav", 1.5, 440), out, now))
+    # Due a little ahead, so that it counts as on time however long its output takes to open.
+    ahead = now + dt.timedelta(seconds=10)
+    channel.submit(cue("dang-phat", "normal", tone(tmp_path / "a.wav", 1.5, 440), out, ahead))
     time.sleep(0.3)
     channel.submit(cue("thuong", "normal", tone(tmp_path / "b.wav", 0.5, 550), out, now))
     channel.submit(cue("uu-tien", "priority", tone(tmp_path / "c.wav", 0.5, 660), out, now))
@@ -94,7 +96,10 @@ def test_stopping_cuts_what_is_on_and_logs_what_was_waiting(
     out = tmp_path / "out"
     channel.submit(cue("dai", "normal", tone(tmp_path / "a.wav", 20, 440), out, now))
     channel.submit(cue("cho", "normal", tone(tmp_path / "b.wav", 1, 550), out, now))
-    time.sleep(1.0)
+    deadline = time.monotonic() + 30
+    while rows(tmp_path / "as-run.sqlite") != [("dai", 1, "airing")]:
+        assert time.monotonic() < deadline, "the first broadcast never began"
+        time.sleep(0.05)
     channel.stop()
     found = rows(tmp_path / "as-run.sqlite")
     assert sorted(found) == [("cho", 1, "skipped"), ("dai", 1, "interrupted")]
