@@ -161,6 +161,7 @@ class Airing:
         self._started = 0.0
         self._started_clock = 0.0
         self._cut = False
+        self._cut_clock: float | None = None
 
     def start(self) -> None:
         """Begin the sound now."""
@@ -176,13 +177,17 @@ class Airing:
 
     @property
     def played_s(self) -> float:
-        """How far into the file the airing is (for resuming after an interruption)."""
+        """How far into the file the airing is, or was when it was cut (for resuming after an
+        interruption)."""
         if not self._started_clock:
             return self.offset_s
-        return self.offset_s + time.monotonic() - self._started_clock
+        until = self._cut_clock if self._cut_clock is not None else time.monotonic()
+        return self.offset_s + max(0.0, until - self._started_clock)
 
     def cut(self) -> None:
         """Stop the sound on every output now."""
+        if self._cut_clock is None:
+            self._cut_clock = time.monotonic()
         self._cut = True
         for feed in self._feeds:
             feed.interrupt()
