@@ -563,8 +563,9 @@ class Daemon:
         try:
             schedule, text = read_schedule(self.options.schedule_path)
         except BroadcastError as exc:
-            log.error("the edit cannot be used; still airing the last good schedule.\n%s", exc)
+            # The status first: whoever reads the log line can then see it in 'status' too.
             self.status.schedule_problem(str(exc))
+            log.error("the edit cannot be used; still airing the last good schedule.\n%s", exc)
             return
         with self._lock:
             self.schedule = schedule
