@@ -23,8 +23,9 @@ from broadcast.config import (
     ScriptItem,
 )
 
-SETTLE_S = 1.0
-"""How long files must stay unchanged before a change counts."""
+SETTLE_S = 2.0
+"""How long files must stay unchanged before a change counts: an editor or a copy that writes in
+two steps, with a pause between, is not taken for a broken edit."""
 WATCHED_SUFFIXES = frozenset({".yaml", ".yml", *SCRIPT_SUFFIXES, *AUDIO_SUFFIXES})
 """Only files like these count (plus any file the schedule names): a log file written beside
 the schedule is not an edit."""
