@@ -226,7 +226,6 @@ def test_daemon_airs_on_time_on_every_output_and_logs_it(
     )
     recording = pulse.record("zone1", tmp_path / "zone1.raw")
     quieter = pulse.record("zone2", tmp_path / "zone2.raw")
-    recording_began = time.time()
     daemon = daemons.start(ward, tmp_path / "daemon.log", env=pulse.env)
     log = daemon.wait_for("ready 1/", timeout=60)
     assert f"scheduled: {start:%Y-%m-%d %H:%M:%S %z} Chương trình thu (thu) -> " \
@@ -251,7 +250,7 @@ def test_daemon_airs_on_time_on_every_output_and_logs_it(
     samples = raw_s16(recording.stop())
     sounding = np.flatnonzero(np.abs(samples) > 1e-3)
     assert len(sounding) > 0, "nothing reached the sound device"
-    first_sound = recording_began + sounding[0] / 48000
+    first_sound = recording.began + sounding[0] / 48000
     assert abs(first_sound - 0.5 - start.timestamp()) < 2.0, "audio began on time"
     assert integrated_lufs(samples[sounding[0]:]) == pytest.approx(-16.0, abs=1.5)
     assert integrated_lufs(raw_s16(quieter.stop())) == pytest.approx(-22.0, abs=1.5), (

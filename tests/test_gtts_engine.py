@@ -203,6 +203,7 @@ def test_one_garbage_reply_is_retried(fake_google: FakeGoogleTTS) -> None:
 def test_each_fault_ends_in_a_plain_error(
     fake_google: FakeGoogleTTS, fault: Callable[[FakeGoogleTTS], None], words: str
 ) -> None:
+    fake_google.audio_for("Xin chào bà con")  # made now, not within the short timeout
     fault(fake_google)
     engine = GttsEngine(tld=fake_google.tld, retry=QUICK, timeout_s=0.5)
     with pytest.raises(EngineError) as caught:

@@ -96,7 +96,7 @@ def test_listener_hears_the_airing_between_silence(
     assert listener.content_type == "audio/mpeg"
     time.sleep(1.0)
     _air(mount, speech[0])
-    time.sleep(1.0)
+    time.sleep(1.5)
     heard = _heard(listener, tmp_path)
 
     start, end, score = _find(speech[0], heard)
@@ -114,7 +114,7 @@ def test_mount_stays_connected_between_airings(
     _air(mount, speech[0], "first")
     time.sleep(2.0)
     _air(mount, speech[1], "second")
-    time.sleep(0.5)
+    time.sleep(1.5)
     assert not listener.ended.is_set(), "the listener was cut off between airings"
     heard = _heard(listener, tmp_path)
 
@@ -200,7 +200,7 @@ def test_reconnects_after_icecast_restarts_mid_airing(
     mount.wait_connected(timeout=60)
     listener = Listener(icecast, "zone1")
     _air(mount, speech[1])
-    time.sleep(0.5)
+    time.sleep(1.5)
     _, _, score = _find(speech[1], _heard(listener, tmp_path))
     assert score > 0.9, "nothing reached listeners after the reconnect"
 

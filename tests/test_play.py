@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 import time
@@ -36,9 +37,12 @@ def short_script(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def rendered(short_script: Path) -> Path:
+def rendered(short_script: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = short_script.with_suffix(".mp3")
-    result = broadcast_cli("render", str(short_script), "-o", str(out), "--engine", "espeak")
+    # Module fixtures come before each test's own state folder: give this one its own.
+    state = {**os.environ, "BROADCAST_STATE_DIR": str(tmp_path_factory.mktemp("state"))}
+    result = broadcast_cli("render", str(short_script), "-o", str(out), "--engine", "espeak",
+                           env=state)
     assert result.returncode == 0, result.stderr
     return out
 
