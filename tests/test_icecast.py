@@ -253,28 +253,35 @@ def test_password_from_environment_or_file(
             zone.close()
 
 
-def test_user_and_password_with_address_characters_connect(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    secret = "p@ss:w%41rd/ 50%"
-    server = start_icecast(sources=2, password=secret)
+@contextlib.contextmanager
+def _server_with_a_mount(secret: str) -> Iterator[IcecastServer]:
+    """A private icecast2 whose source password is ``secret``, with /zone1 connected to it."""
+    server = start_icecast(sources=3, password=secret)
     try:
         zone = IcecastMount("127.0.0.1", server.port, "zone1", "source", secret)
         zone.start()
         try:
             zone.wait_connected(timeout=30)
             assert server.mounts() == ["/zone1"]
+            yield server
         finally:
             zone.close()
-        wrong = IcecastMount("127.0.0.1", server.port, "zone1", "so:ur@ce", secret + "!")
+    finally:
+        server.remove()
+
+
+def test_user_and_password_with_address_characters_connect(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret = "p@ss:w%41rd/ 50%"
+    with _server_with_a_mount(secret) as server:
+        wrong = IcecastMount("127.0.0.1", server.port, "zone2", "so:ur@ce", secret + "!")
         wrong.start()
         try:
             with pytest.raises(OutputError, match="refused the source password") as error:
                 wrong.wait_connected(timeout=3)
         finally:
             wrong.close()
-    finally:
-        server.remove()
     for text in (caplog.text, str(error.value)):
         assert "p@ss" not in text and "p%40ss" not in text
 
@@ -291,20 +298,10 @@ def _command_lines() -> list[str]:
 
 def test_the_password_is_on_no_command_line() -> None:
     secret = f"mat-khau-{uuid.uuid4().hex}"
-    server = start_icecast(sources=2, password=secret)
-    try:
-        zone = IcecastMount("127.0.0.1", server.port, "zone1", "source", secret)
-        zone.start()
-        try:
-            zone.wait_connected(timeout=30)
-            assert server.mounts() == ["/zone1"]
-            lines = _command_lines()
-            assert any("libmp3lame" in line for line in lines)  # the encoder is running
-            assert not [line for line in lines if secret in line]
-        finally:
-            zone.close()
-    finally:
-        server.remove()
+    with _server_with_a_mount(secret):
+        lines = _command_lines()
+        assert any("libmp3lame" in line for line in lines)  # the encoder is running
+        assert not [line for line in lines if secret in line]
 
 
 def test_missing_password_says_what_to_do(
