@@ -25,7 +25,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -39,7 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from broadcast.config import load_schedule  # noqa: E402
 from broadcast.planner import plan  # noqa: E402
-from tests.pulse import start_pulse  # noqa: E402
+from tests.pulse import start_pulse, stop_by_pid  # noqa: E402
 
 TARGET_RSS_MB = 80.0
 TARGET_CPU_PERCENT = 1.0
@@ -154,16 +153,6 @@ def copy_sample_ward(target: Path) -> Path:
     return target / "schedule.yaml"
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def ratio(ours: float, base: float) -> str:
     return f"ratio {ours / base:6.1f}x" if base > 0 else "ratio    n/a (baseline 0)"
 
@@ -207,8 +196,8 @@ def main() -> None:
                 raise SystemExit("the daemon stopped during the window:\n"
                                  + log.read_text()[-2000:])
         finally:
-            stop(daemon)
-            stop(bare)
+            stop_by_pid(daemon, timeout=30)
+            stop_by_pid(bare, timeout=30)
             pulse.stop()
 
     print(f"bench_idle: sample ward ({len(loaded.zones)} zones, {len(loaded.programs)} "

@@ -55,7 +55,7 @@ from broadcast.outputs.base import SAMPLE_RATE  # noqa: E402
 from broadcast.outputs.device import SoundDevice, player_command  # noqa: E402
 from broadcast.outputs.player import decode_command  # noqa: E402
 from broadcast.status import read_status  # noqa: E402
-from tests.pulse import PulseServer, start_pulse  # noqa: E402
+from tests.pulse import PulseServer, start_pulse, stop_by_pid  # noqa: E402
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SINK = "zone1"
@@ -342,8 +342,7 @@ def run_daemon(pulse: PulseServer, folder: Path, count: int, spacing: float,
                                  + log.read_text()[-2000:])
             time.sleep(0.5)
     finally:
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait(timeout=30)
+        stop_by_pid(daemon, timeout=30)
     rows = as_run(state)
     if any(row[3] not in ("aired", "late") for row in rows):
         raise SystemExit(f"not every broadcast aired; the as-run log has: {rows}")

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-def stop_by_pid(process: subprocess.Popen[bytes]) -> None:
-    """Stop a server this test run started: SIGTERM to its PID, then SIGKILL after 10 s."""
+def stop_by_pid(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """Stop a process this run started: SIGTERM to its PID, then SIGKILL after ``timeout`` s."""
     if process.poll() is not None:
         return
     process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
