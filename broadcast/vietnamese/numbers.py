@@ -16,7 +16,7 @@ DIGIT_WORDS: tuple[str, ...] = (
 )
 
 _BILLION = 10**9
-_LONGEST_NUMBER = 15
+LONGEST_NUMBER = 15
 
 
 def read_digits(digits: str) -> str:
@@ -108,7 +108,7 @@ def read_fraction_digits(digits: str) -> str:
 def read_integer_text(digits: str) -> str:
     """An integer as written: short zero-led numbers as values, codes digit by digit."""
     plain = digits.replace(".", "").replace(",", "")
-    if len(plain) > _LONGEST_NUMBER or (len(plain) >= 3 and plain.startswith("0")):
+    if len(plain) > LONGEST_NUMBER or (len(plain) >= 3 and plain.startswith("0")):
         return read_digits(plain)
     return read_int(int(plain))
 

@@ -1,0 +1,256 @@
+"""Reading words and abbreviations: places written with a dot, lexicon entries, letters,
+capitals, Roman numerals, weekday abbreviations and codes of letters and digits."""
+
+from __future__ import annotations
+
+import re
+
+from .lexicon import Lexicon
+from .numbers import read_digits, read_int, read_integer_text, read_ordinal
+from .reading import Reading
+from .text import (
+    LETTER_NAMES,
+    VOWEL_LETTERS,
+    has_vowel,
+    is_pronounceable,
+    is_vietnamese_syllable,
+    roman_value,
+    spell,
+)
+from .tokens import LOWER_LETTERS, UPPER_LETTERS, Token
+from .words import (
+    ACTING,
+    OFFICE_WORDS,
+    OFFICES,
+    PLACE_ABBREVIATIONS,
+    ROADS,
+    ROMAN_PREV,
+    UNIT_NAMES,
+    WEEKDAY_NEXT,
+    WEEKDAY_PREV,
+)
+
+# Pass 2: places and roads abbreviated with a dot.
+PLACE = re.compile(
+    r"(?<![\w.])(?:(?P<road>QL|ĐT|ĐH|TL)\. ?(?P<road_number>\d{1,3})(?!\d|[.,]\d)"
+    r"|(?P<abbr>TDP|KP|TX|TT|[PFQXH])\. ?"
+    r"(?=(?P<next>\d|[^\W\d_]+)(?:\s+(?P<after>[^\W\d_]+))?))"
+)
+# A capitalised word just before: "Nguyễn V. A" is a name with an initial.
+_NAME_CHARS = 40
+_NAME_BEFORE = re.compile(rf"(?<![^\W_])[{UPPER_LETTERS}][{LOWER_LETTERS}]+\s+$")
+# After a lower-case abbreviation ending in "." ("v.v."), the sentence goes on unless the
+# line ends or a capital letter follows.
+_SENTENCE_GOES_ON = re.compile(r"\s*[^\W\d_A-ZĐ]|\s*[,;:)\d]")
+WEEKDAY_ABBREVIATION = re.compile(r"[Tt][2-7]")
+_QUARTER = re.compile(r"Q[1-4]")
+# Inside a code of letters and digits, digit runs this long are read one by one.
+_CODE_DIGIT_RUN = 4
+
+
+def _ends_sentence(match: re.Match[str]) -> bool:
+    """ "v.v." at the end of a sentence also closes it."""
+    written = match.group()
+    return (
+        written.endswith(".")
+        and written.islower()
+        and _SENTENCE_GOES_ON.match(match.string, match.end()) is None
+    )
+
+
+def read_lexicon_match(lexicon: Lexicon, match: re.Match[str]) -> str | None:
+    """What the lexicon says for an entry; "v.v." at the end of a sentence keeps its dot."""
+    said = lexicon.spoken_for_match(match.group())
+    if said is not None and _ends_sentence(match):
+        said += "."
+    return said
+
+
+def read_place(lexicon: Lexicon, match: re.Match[str]) -> str | None:
+    """ "P.2", "Q. Bình Thạnh", "TX. Buôn Hồ": a place abbreviated before its number or name.
+
+    Not a place: an initial in a name ("Nguyễn V. A"), a heading marker at the start of a
+    line ("X. Khen thưởng"), "TT." before an institution ("TT. Y tế" is a trung tâm).
+    "P." and "Q." before an office are phó and quyền ("Q. Chủ tịch").  A longer lexicon
+    entry at the same place ("P.Xuân Hương") wins.
+    """
+    for pattern in lexicon.patterns():
+        entry = pattern.match(match.string, match.start())
+        if entry is not None and entry.end() > match.end():
+            return None
+    if match["road"]:
+        return f"{ROADS[match['road']]} {read_int(int(match['road_number']))}"
+    abbreviation, following, after = match["abbr"], match["next"], match["after"]
+    if following.lower() in OFFICE_WORDS:
+        return ACTING.get(abbreviation)
+    at_start = match.start() == 0
+    glued_number = following.isdigit() and match.group().endswith(".")
+    if (abbreviation == "X" and at_start) or (
+        len(abbreviation) == 1
+        and not glued_number
+        and _NAME_BEFORE.search(match.string, max(0, match.start() - _NAME_CHARS), match.start())
+    ):
+        return None
+    if not following.isdigit():
+        if not following[0].isupper() or (len(following) > 1 and following.isupper()):
+            return None
+        # A place name is capitalised throughout: "TT. Liên Nghĩa", not "TT. Y tế", a list
+        # item "H. Tổ chức thực hiện" or an office "P. Hành chính" (phòng).
+        if after is not None and after.islower():
+            return OFFICES.get(abbreviation) if not at_start else None
+    return PLACE_ABBREVIATIONS[abbreviation]
+
+
+def read_plain(reading: Reading, index: int, token: Token) -> int:
+    """A run of ordinary lower-case words is read as written."""
+    reading.emit(token.text)
+    return index + 1
+
+
+def read_already_spoken(reading: Reading, index: int, token: Token) -> int:
+    """What passes 1-2 said for a code, a place or a lexicon entry; a final "." ends a sentence."""
+    text = token.text
+    reading.emit(*((text[:-1], ".") if text.endswith(".") else (text,)))
+    return index + 1
+
+
+def read_word(reading: Reading, index: int, token: Token) -> int:
+    """A letter, a word in capitals ("UBND", "IV"), consonants only ("kg"), or a word as written."""
+    text = token.text
+    if len(text) == 1:
+        if text in "IVX" and reading.word_before(index) in ROMAN_PREV:
+            reading.emit(_roman(reading, index, roman_value(text) or 0))
+        else:
+            reading.emit(_letter(reading, index, text))
+    elif text.isupper():
+        reading.emit(_capitals(reading, index, text, reading.word_before(index)))
+    elif not has_vowel(text):
+        reading.emit(UNIT_NAMES.get(text) or spell(text))
+    else:
+        reading.emit(text)
+    return index + 1
+
+
+def _letter(reading: Reading, index: int, text: str) -> str:
+    lower = text.lower()
+    if text == lower and text in VOWEL_LETTERS:
+        return text
+    previous, following = reading.token(index - 1), reading.token(index + 1)
+    if previous is not None and previous.kind == "num" and not reading.spaced_before(index):
+        return LETTER_NAMES.get(lower, lower)
+    if (
+        lower == "x"
+        and previous is not None
+        and following is not None
+        and previous.kind == "num"
+        and following.kind == "num"
+    ):
+        return "nhân"
+    if has_vowel(lower):
+        return lower if _in_capitals(reading, index) else text
+    return LETTER_NAMES.get(lower, lower)
+
+
+def _in_capitals(reading: Reading, index: int) -> bool:
+    """True inside an all-caps heading ("TRẠM Y TẾ")."""
+    for neighbour in (reading.token(index - 1), reading.token(index + 1)):
+        if (
+            neighbour is not None
+            and neighbour.kind in ("word", "plain")
+            and len(neighbour.text) > 1
+        ):
+            return neighbour.text.isupper()
+    return False
+
+
+def _capitals(reading: Reading, index: int, text: str, before: str) -> str:
+    if text == "CN" and _weekday_context(reading, index):
+        return "chủ nhật"
+    value = roman_value(text)
+    if value and before in ROMAN_PREV:
+        return _roman(reading, index, value)
+    if is_vietnamese_syllable(text):
+        return text.lower()
+    if value:
+        return read_int(value)
+    if is_pronounceable(text):
+        return text.lower()
+    return spell(text)
+
+
+def _roman(reading: Reading, index: int, value: int) -> str:
+    return read_ordinal(value) if reading.word_before(index) == "thứ" else read_int(value)
+
+
+def _weekday_context(reading: Reading, index: int) -> bool:
+    for word in reading.words_before(index, 3):
+        if word in WEEKDAY_PREV or WEEKDAY_ABBREVIATION.fullmatch(word):
+            return True
+    position = index + 1
+    while (following := reading.token(position)) is not None:
+        if following.kind in ("date", "slash") or following.first_word in WEEKDAY_NEXT:
+            return True
+        if WEEKDAY_ABBREVIATION.fullmatch(following.text):
+            return True
+        if following.text not in ",-/(" and following.first_word not in ("và", "đến", "hoặc"):
+            return False
+        position += 1
+    return False
+
+
+def read_mixed(reading: Reading, index: int, token: Token) -> int:
+    """Letters and digits together: "x3", "Q3", "T7", "m2", codes such as "HS2025123"."""
+    text = token.text
+    previous = reading.token(index - 1)
+    if (
+        text[0] in "xX"
+        and text[1:].isdigit()
+        and previous is not None
+        and previous.kind == "num"
+    ):
+        reading.emit("nhân", read_integer_text(text[1:]))
+        return index + 1
+    if _QUARTER.fullmatch(text) and _year_follows(reading, index):
+        reading.emit("quý", read_int(int(text[1])))  # "Q3/2025"
+        return index + 1
+    if WEEKDAY_ABBREVIATION.fullmatch(text) and _weekday_context(reading, index):
+        reading.emit("thứ", read_ordinal(int(text[1])))
+        return index + 1
+    if text in UNIT_NAMES:
+        reading.emit(UNIT_NAMES[text])
+        return index + 1
+    code = reading.after_identifier_word(index)
+    for part in re.findall(r"\d+|[^\W\d_]+", text):
+        if part.isdigit():
+            # Long runs in a code are read digit by digit: "HS2025123", "AB123456".
+            long_run = code or len(part) >= _CODE_DIGIT_RUN
+            reading.emit(read_digits(part) if long_run else read_integer_text(part))
+        else:
+            reading.emit(spell(part) if code else _letters_in_code(reading, part))
+    return index + 1
+
+
+def _year_follows(reading: Reading, index: int) -> bool:
+    """ "Q3/2025", "Q4 năm 2025": a year comes next."""
+    if reading.next_word(index) == "năm":
+        return True
+    following = reading.token(index + 2)
+    return (
+        reading.text_at(index + 1) == "/"
+        and following is not None
+        and following.kind == "num"
+        and len(following.text) == 4
+    )
+
+
+def _letters_in_code(reading: Reading, part: str) -> str:
+    known = reading.lexicon.lookup(part)
+    if known:
+        return known
+    if len(part) == 1:
+        lower = part.lower()
+        return lower if has_vowel(lower) else LETTER_NAMES.get(lower, lower)
+    if part.islower() and is_vietnamese_syllable(part):
+        return part
+    return spell(part)
+

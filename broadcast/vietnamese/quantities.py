@@ -1,0 +1,371 @@
+"""Reading numbers in context: amounts, decimals, money, units, hotlines, phones, plates, ranges."""
+
+from __future__ import annotations
+
+import re
+
+from .abbreviations import WEEKDAY_ABBREVIATION
+from .dates import dash_date, date_words, valid_day_month
+from .numbers import (
+    LONGEST_NUMBER,
+    read_decimal,
+    read_digits,
+    read_int,
+    read_integer_text,
+    read_month,
+    read_ordinal,
+)
+from .reading import Reading
+from .text import spell
+from .tokens import NUMERIC, WORDLIKE, Token
+from .words import (
+    ADDRESS_WORDS,
+    COUNTED,
+    DAY_WORDS,
+    EMERGENCY_SERVICES,
+    HOTLINE_FILLERS,
+    HOTLINE_TRIGGERS,
+    LIST_JOINERS,
+    MULTIPLIERS,
+    NOT_A_LINE,
+    PER_WORDS,
+    UNIT_NAMES,
+    WEEKDAY_NAMES,
+)
+
+# Quantities this long are written with thousand separators; bare runs are identifiers.
+_LONGEST_QUANTITY = 9
+
+
+def read_number(reading: Reading, index: int, token: Token) -> int:
+    """A number with its unit, or a day and month joined by a dash ("20-10")."""
+    assert token.match is not None
+    body, unit = token.match["num"], token.match["unit"]
+    day_month = None if unit else dash_date(reading, index, body)
+    if day_month is not None:
+        reading.dates.add(index)
+        reading.emit(date_words(reading, index, *day_month, None))
+        return index + 3
+    spoken = _number_words(reading, index, body, unit)
+    reading.emit(spoken)
+    if unit == "g" and reading.word_before(index) == "lúc" and body.isdigit() and int(body) <= 24:
+        reading.emit("giờ")  # "lúc 18g"
+    elif unit:
+        reading.emit(UNIT_NAMES[unit])
+    return index + 1
+
+
+def _number_words(reading: Reading, index: int, body: str, unit: str | None) -> str:
+    if "." in body and re.fullmatch(r"\d+(?:\.\d{1,2})+", body):
+        return _dotted(reading, index, body, unit)
+    if re.fullmatch(r"\d{1,3}(?:,\d{3}){2,}", body):
+        return read_integer_text(body.replace(",", ""))
+    if "," in body:
+        integer, fraction = body.split(",", 1)
+        return read_decimal(integer, fraction)
+    if "." in body:
+        return read_integer_text(body)
+    if unit:
+        return read_integer_text(body)
+    return _plain_number(reading, index, body)
+
+
+def _dotted(reading: Reading, index: int, body: str, unit: str | None) -> str:
+    parts = body.split(".")
+    if len(parts) == 2 and (unit or reading.next_word(index) in MULTIPLIERS):
+        return read_decimal(parts[0], parts[1])
+    if (
+        len(parts) == 2
+        and len(parts[0]) <= 2
+        and reading.word_before(index) in DAY_WORDS
+        and valid_day_month(int(parts[0]), int(parts[1]))
+    ):
+        return f"{read_int(int(parts[0]))} tháng {read_month(int(parts[1]))}"
+    # "12.05" keeps the zero of its second part: mười hai chấm không năm.
+    return " chấm ".join(
+        read_digits(part) if position and part.startswith("0") else read_integer_text(part)
+        for position, part in enumerate(parts)
+    )
+
+
+def _plain_number(reading: Reading, index: int, digits: str) -> str:
+    if len(digits) > LONGEST_NUMBER:
+        return read_digits(digits)
+    value = int(digits)
+    before = reading.word_before(index)
+    if before == "thứ":
+        return read_ordinal(value)
+    if before == "tháng" and 1 <= value <= 12 and len(digits) <= 2:
+        return read_month(value)
+    if before == "giờ" and digits == "00":
+        return ""
+    if _is_hotline(reading, index, digits):
+        reading.hotlines.add(index)
+        return read_digits(digits)
+    if _is_identifier(reading, index, digits):
+        return read_digits(digits)
+    spoken = read_integer_text(digits)
+    previous = reading.token(index - 2)
+    if (
+        before == "giờ"
+        and len(digits) == 2
+        and value <= 59
+        and previous is not None
+        and previous.kind == "num"
+        and reading.next_word(index) not in ("phút", "giây")
+    ):
+        return f"{spoken} phút"
+    return spoken
+
+
+def _is_identifier(reading: Reading, index: int, digits: str) -> bool:
+    """Account numbers, ID numbers and codes are read digit by digit."""
+    following = reading.next_word(index)
+    counted = following in MULTIPLIERS or following in COUNTED or following == "đồng"
+    if len(digits) >= _LONGEST_QUANTITY and not counted:
+        return True
+    return len(digits) >= 4 and reading.after_identifier_word(index)
+
+
+def _is_hotline(reading: Reading, index: int, digits: str) -> bool:
+    if not 3 <= len(digits) <= 5:
+        return False
+    emergency = 111 <= int(digits) <= 115 and len(digits) == 3
+    joiner = reading.token(index - 1)
+    if (
+        index - 2 in reading.hotlines
+        and joiner is not None
+        and joiner.lower in LIST_JOINERS
+    ):
+        return True
+    before, after = reading.token(index - 1), reading.token(index + 1)
+    if (
+        emergency
+        and before is not None
+        and before.text == "("
+        and after is not None
+        and after.text == ")"
+    ):
+        return True
+    words = reading.words_before(index, 5)
+    if emergency:
+        return _emergency_context(reading, index, words)
+    for word in words:
+        if word not in HOTLINE_FILLERS:
+            return word in HOTLINE_TRIGGERS and word != "báo"
+    return False
+
+
+def _emergency_context(reading: Reading, index: int, words: list[str]) -> bool:
+    """111-115 are hotlines after "gọi", "số" (not a document's), "đường dây nóng",
+    or the name of the service ("Cấp cứu 115", "Công an: 113")."""
+    following = reading.next_word(index)
+    if following in ADDRESS_WORDS or following in COUNTED:
+        return False
+    for position, word in enumerate(words):
+        farther = words[position + 1 : position + 2]
+        next_to = all(nearer in HOTLINE_FILLERS for nearer in words[:position])
+        if word in EMERGENCY_SERVICES or (word == "an" and farther == ["công"]):
+            return next_to
+        if word == "số":
+            # "số 115" is a line; "Thông báo số 113", "Tổng số: 112", "Số hộ: 113" are not.
+            return next_to and (not farther or farther[0] not in NOT_A_LINE)
+        if word == "báo":
+            # "báo ngay 113" is a call; "thông báo 113" is a document.
+            return farther != ["thông"]
+        if word in HOTLINE_TRIGGERS:
+            return True
+    return False
+
+
+def read_phone(reading: Reading, index: int, token: Token) -> int:
+    """A phone number, digit by digit in groups with a pause between."""
+    groups: list[str] = []
+    short = ""
+    for group in re.findall(r"\+?\d+", token.text):
+        # "3.822.123" is one seven-digit number written with a thousands dot.
+        if len(group) < 3:
+            short += group
+            continue
+        groups.append(short + group)
+        short = ""
+    spoken: list[str] = []
+    for group in groups:
+        if group.startswith("+"):
+            spoken.append("cộng " + read_digits(group))
+            continue
+        spoken.extend(read_digits(part) for part in _split_digit_run(group))
+    for position, words in enumerate(spoken):
+        if position:
+            reading.emit(",")
+        reading.emit(words)
+    return index + 1
+
+
+def read_plate(reading: Reading, index: int, token: Token) -> int:
+    """Vehicle plate "49A-123.45": bốn chín a, một hai ba, bốn năm."""
+    match = token.match
+    assert match is not None
+    series = " ".join(
+        read_digits(char) if char.isdigit() else spell(char) for char in match["series"]
+    )
+    reading.emit(f"{read_digits(match['province'])} {series}")
+    for group in (match["serial"] or match["spaced"]).split("."):
+        reading.emit(",", read_digits(group))
+    return index + 1
+
+
+def _split_digit_run(digits: str) -> list[str]:
+    """Long unbroken digit runs in phone numbers are read in groups of 3-4."""
+    sizes = {6: (3, 3), 7: (4, 3), 8: (4, 4), 9: (3, 3, 3), 10: (4, 3, 3), 11: (4, 4, 3)}
+    layout = sizes.get(len(digits))
+    if layout is None:
+        return [digits]
+    parts: list[str] = []
+    position = 0
+    for size in layout:
+        parts.append(digits[position : position + size])
+        position += size
+    return parts
+
+
+def read_comparison(reading: Reading, index: int, text: str) -> int:
+    """ ">", "<", ">=", "<=": trên, dưới, từ, không quá."""
+    following = reading.token(index + 1)
+    or_equal = following is not None and following.text == "="
+    if text == ">":
+        reading.emit("từ" if or_equal else "trên")
+    else:
+        reading.emit("không quá" if or_equal else "dưới")
+    return index + 2 if or_equal else index + 1
+
+
+def read_per(reading: Reading, index: int) -> int:
+    """ "/" between an amount and what it is counted by ("trên"), or before a year ("năm")."""
+    following = reading.token(index + 1)
+    previous = reading.token(index - 1)
+    if following is None or previous is None:
+        return index + 1
+    if following.kind == "num" and following.match is not None:
+        body = following.match["num"]
+        if len(body) == 4 and body.isdigit() and 1900 <= int(body) <= 2100:
+            reading.emit("năm")
+            return index + 1
+    if previous.last_word in ("ngày", "tháng") and following.first_word in ("tháng", "năm"):
+        # "ngày/tháng/năm sinh" is read as the words alone.
+        return index + 1
+    unit, _, rest = following.text.partition(" ")
+    if unit in UNIT_NAMES and following.kind in ("word", "mixed", "plain"):
+        reading.emit("trên", UNIT_NAMES[unit], rest)
+        return index + 2
+    if (
+        following.first_word in PER_WORDS
+        or following.kind == "num"
+        or (following.kind in WORDLIKE and _is_measure(previous))
+    ):
+        reading.emit("trên")
+    return index + 1
+
+
+def _is_measure(token: Token) -> bool:
+    """An amount or a unit: what comes before "/" in "1.200.000đ/học kỳ", "đồng/suất"."""
+    if token.kind == "num" and token.match is not None:
+        return bool(token.match["unit"])
+    last = token.last_word
+    return last == "đồng" or last in PER_WORDS or last in UNIT_NAMES
+
+
+def read_hyphen(reading: Reading, index: int) -> int:
+    """ "-": a range ("đến"), a minus sign ("âm"), a pause when spaced; a score says nothing."""
+    previous, following = reading.token(index - 1), reading.token(index + 1)
+    spaced = reading.spaced_before(index) or (
+        following is not None and reading.spaced_before(index + 1)
+    )
+    if previous is not None and following is not None:
+        if previous.kind in NUMERIC and following.kind in NUMERIC:
+            return _numeric_range(reading, index, previous, following, spaced)
+        if _same_unit_range(reading, index) or (spaced and _measured_range(reading, index)):
+            reading.emit("đến")
+            return index + 1
+    if (
+        following is not None
+        and following.kind == "num"
+        and not reading.spaced_before(index + 1)
+        and (previous is None or previous.kind not in NUMERIC)
+        and (reading.spaced_before(index) or (previous is not None and previous.text == "("))
+    ):
+        reading.emit("âm")
+        return index + 1
+    if spaced:
+        reading.emit(",")
+    return index + 1
+
+
+def _measured_range(reading: Reading, index: int) -> bool:
+    """ "800.000 đồng - 1.000.000 đồng", "7 giờ 30 - 11 giờ": amounts with their words."""
+    unit, number = reading.token(index - 1), reading.token(index - 2)
+    following = reading.token(index + 1)
+    return (
+        unit is not None
+        and number is not None
+        and following is not None
+        and unit.kind in ("word", "plain")
+        and len(unit.text.split()) == 1
+        and number.kind in NUMERIC
+        and following.kind in NUMERIC
+    )
+
+
+def _same_unit_range(reading: Reading, index: int) -> bool:
+    """ "tháng 3 - tháng 5", "thứ 2 - thứ 6", "T2 - CN": ranges of named units."""
+    previous, following = reading.token(index - 1), reading.token(index + 1)
+    assert previous is not None and following is not None
+    if previous.kind == "num" and following.kind in ("word", "plain"):
+        return reading.word_before(index - 1) == following.first_word
+    before = reading.words_before(index, 2)
+    if (
+        len(before) == 2
+        and before[0] in WEEKDAY_NAMES
+        and before[1] in ("thứ", "chủ")
+        and following.first_word in ("thứ", "chủ")
+    ):
+        return True  # "Thứ Hai - Thứ Sáu"
+    weekday = ("mixed", "word")
+    return (
+        previous.kind in weekday
+        and following.kind in weekday
+        and bool(
+            WEEKDAY_ABBREVIATION.fullmatch(previous.text) or previous.text == "CN"
+        )
+        and bool(
+            WEEKDAY_ABBREVIATION.fullmatch(following.text) or following.text == "CN"
+        )
+    )
+
+
+def _numeric_range(
+    reading: Reading, index: int, previous: Token, following: Token, spaced: bool
+) -> int:
+    plain = (
+        previous.kind == "num"
+        and following.kind == "num"
+        and previous.match is not None
+        and following.match is not None
+        and previous.match["num"].isdigit()
+        and following.match["num"].isdigit()
+    )
+    if plain:
+        assert previous.match is not None and following.match is not None
+        first, last = int(previous.match["num"]), int(following.match["num"])
+        score = (
+            max(first, last) < 100
+            and not (previous.match["unit"] or following.match["unit"])
+            and reading.score_context(index - 1)
+            and not reading.quantity_follows(index + 1)
+        )
+        if score or (first >= last and not spaced):
+            # "tỷ số 2-1" is a score, read without a word between.
+            return index + 1
+    reading.emit("đến")
+    return index + 1
+

@@ -1,0 +1,166 @@
+"""Word lists the reader of bulletin text consults: unit names, abbreviations, context words."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+UNIT_NAMES = MappingProxyType(
+    {
+        "%": "phần trăm",
+        "km/h": "ki lô mét trên giờ",
+        "m/s": "mét trên giây",
+        "km2": "ki lô mét vuông",
+        "m2": "mét vuông",
+        "m3": "mét khối",
+        "cm2": "xăng ti mét vuông",
+        "km": "ki lô mét",
+        "Km": "ki lô mét",
+        "KM": "ki lô mét",
+        "cm": "xăng ti mét",
+        "mm": "mi li mét",
+        "mmHg": "mi li mét thủy ngân",
+        "m": "mét",
+        "kg": "ki lô gam",
+        "Kg": "ki lô gam",
+        "KG": "ki lô gam",
+        "mg": "mi li gam",
+        "g": "gam",
+        "ha": "héc ta",
+        "ml": "mi li lít",
+        "l": "lít",
+        "kWh": "ki lô oát giờ",
+        "kW": "ki lô oát",
+        "MW": "mê ga oát",
+        "W": "oát",
+        "kV": "ki lô vôn",
+        "V": "vôn",
+        "°C": "độ xê",
+        "oC": "độ xê",
+        "°": "độ",
+        "đ": "đồng",
+        "VNĐ": "đồng",
+        "VND": "đồng",
+        "vnđ": "đồng",
+        "vnd": "đồng",
+        "USD": "đô la Mỹ",
+        "$": "đô la",
+        "tr": "triệu",
+        "k": "nghìn",
+        "'": "phút",
+        "h": "giờ",
+    }
+)
+
+
+# --- places and titles ---------------------------------------------------------------
+
+PLACE_ABBREVIATIONS = MappingProxyType(
+    {
+        "P": "phường",
+        "F": "phường",
+        "Q": "quận",
+        "X": "xã",
+        "H": "huyện",
+        "TX": "thị xã",
+        "TT": "thị trấn",
+        "KP": "khu phố",
+        "TDP": "tổ dân phố",
+    }
+)
+ACTING = MappingProxyType({"P": "phó", "Q": "quyền"})
+OFFICES = MappingProxyType({"P": "phòng"})
+OFFICE_WORDS = frozenset({"chủ", "giám", "trưởng", "bí", "chánh", "hiệu", "tổng", "viện"})
+# Roads numbered after a dot: "ĐT.725" đường tỉnh bảy trăm hai mươi lăm.
+ROADS = MappingProxyType(
+    {"QL": "quốc lộ", "ĐT": "đường tỉnh", "ĐH": "đường huyện", "TL": "tỉnh lộ"}
+)
+# Words before a name: "Ông Nguyễn V. Hùng".
+HONORIFICS = frozenset({"ông", "bà", "anh", "chị", "em", "cháu", "cô", "chú", "bác", "bé"})
+# Abbreviations whose dot is no pause before what they name: "BS. Nguyễn Văn Minh",
+# "PGS.TS. Trần Bình", "ĐT. 0912 345 678".
+DOTTED_TITLES = frozenset(
+    {"GS", "PGS", "TS", "ThS", "BS", "KS", "NSND", "NSƯT", "TT", "ĐT", "SĐT"}
+)
+
+# --- context words ---------------------------------------------------------------------
+
+DAY_WORDS = frozenset({"ngày", "mùng", "mồng"})
+NO_DAY_WORD = frozenset({"ngày", "mùng", "mồng", "hôm"})
+DATE_PREV = frozenset(
+    {
+        "ngày", "mùng", "mồng", "hôm", "sáng", "chiều", "tối", "trưa", "đêm", "từ", "đến",
+        "tới", "trước", "sau", "vào", "nay", "lúc", "hạn",
+    }
+)
+# A day and month joined by a dash ("20-10") right after these words is a date.
+DASH_DATE_PREV = frozenset({"sáng", "trưa", "chiều", "tối", "đêm", "hôm", "ngày", "mùng", "mồng"})
+# Words that put an anniversary in the clause: "Quốc khánh 2-9", "Ngày Quốc tế Lao động 1-5".
+EVENT_WORDS = frozenset({"lễ", "dịp", "khánh", "niệm", "mừng", "tết"})
+SCORE_WORDS = frozenset({"thắng", "thua", "hòa", "trận", "hiệp", "cuộc", "bóng", "đấu"})
+STREET_WORDS = frozenset({"đường", "phố"})
+# Activities said to run "24/7" (round the clock): trực, hoạt động, phục vụ, hỗ trợ ...
+ROUND_THE_CLOCK_PREV = frozenset(
+    {"trực", "động", "vụ", "trợ", "việc", "cửa", "nhận", "tục", "đài"}
+)
+ADDRESS_NUMBER_WORDS = frozenset({"số", "nhà", "hẻm", "ngõ", "ngách", "kiệt"})
+ADDRESS_WORDS = frozenset(
+    {
+        "đường", "phố", "ngõ", "hẻm", "ngách", "kiệt", "tổ", "khu", "lô", "ấp", "thôn",
+        "xóm", "nhà", "căn", "phòng", "tầng", "quốc", "tỉnh", "phường", "xã", "hộ", "người",
+    }
+)
+SHARE_NEXT = frozenset(
+    {"số", "tổng", "diện", "dân", "trong", "lượng", "khối", "quãng", "thời", "kinh", "phần"}
+)
+RATIO_PREV = frozenset({"đạt", "được", "gồm", "còn", "có", "lệ", "tỷ", "tỉ", "hơn", "gần"})
+# Nouns counted by a ratio: "5/7 khu phố", "15/17 tiêu chí".
+COUNTED = frozenset(
+    {
+        "hộ", "người", "khu", "tổ", "xã", "phường", "tiêu", "chỉ", "trường", "đơn", "thôn",
+        "ấp", "lớp", "điểm", "cơ", "doanh", "gia", "hồ", "huyện", "tỉnh", "trẻ", "cán",
+        "thành", "đội", "câu", "bài", "môn", "nội", "nhiệm", "xe", "nhà", "căn", "ca",
+    }
+)
+YEAR_NUMBER_PREV = frozenset({"số", "quý", "kỳ", "đợt", "khóa", "luật"})
+DOC_WORDS = frozenset(
+    {
+        "quyết", "định", "thông", "báo", "hoạch", "văn", "thị", "nghị", "tư",
+        "luật", "bản", "trình", "dẫn", "lệnh",
+    }
+)
+NOT_A_LINE = DOC_WORDS | {"tổng"}
+MULTIPLIERS = frozenset({"tỷ", "tỉ", "triệu", "nghìn", "ngàn", "trăm", "vạn"})
+ROMAN_PREV = frozenset(
+    {
+        "phần", "chương", "mục", "khóa", "quý", "tập", "hội", "kỷ", "thứ", "lần", "cấp",
+        "loại", "hạng", "đợt", "đoạn", "lục", "kỳ", "vòng", "điều", "học", "bậc",
+    }
+)
+HOTLINE_TRIGGERS = frozenset(
+    {"gọi", "hotline", "đài", "nóng", "dây", "thoại", "sđt", "đt", "báo", "hệ", "tel"}
+)
+# Services named before their emergency number: cấp cứu, cứu hỏa, cảnh sát, PCCC.
+EMERGENCY_SERVICES = frozenset({"cứu", "hỏa", "sát", "pccc", "cnch"})
+HOTLINE_FILLERS = frozenset({"số", "ngay", "đến", "tới", "là", "khẩn", "cấp", "miễn", "phí"})
+LIST_JOINERS = frozenset({",", "hoặc", "và", "/"})
+# "CN tuần này", "T2 hàng tuần", "T7, CN": words after a weekday abbreviation.
+WEEKDAY_NEXT = frozenset({"ngày", "cn", "tuần", "hàng", "hằng"})
+WEEKDAY_NAMES = frozenset({"hai", "ba", "tư", "năm", "sáu", "bảy", "nhật"})
+WEEKDAY_PREV = frozenset({"thứ", "sáng", "chiều", "tối", "trưa", "đêm", "vào", "các", "ngày"})
+PER_WORDS = frozenset(
+    {
+        "người", "ngày", "tháng", "năm", "giờ", "tuần", "lượt", "hộ", "lần", "ca", "buổi",
+        "khẩu", "suất", "con", "chiếc", "cái", "lít", "mét", "tấn", "km", "kg", "ha", "m2",
+        "m3", "phút", "giây", "xe", "hecta", "sào", "công", "thùng", "bao", "gói",
+    }
+)
+# A quantity follows a range: "5-7 ngày", "2-3 lần", "10-12 tuổi".
+QUANTITY_WORDS = (
+    PER_WORDS
+    | COUNTED
+    | MULTIPLIERS
+    | {"tuổi", "độ", "đồng", "tiếng", "điểm", "phần", "trận", "bàn", "đợt", "vòng"}
+)
+# Nouns numbered by a range: "tổ 1-3", "lớp 10-1", "chương 2-4".
+NUMBERED_NOUNS = ADDRESS_WORDS | ADDRESS_NUMBER_WORDS | ROMAN_PREV | COUNTED | {"bước"}
+IDENTIFIER_WORDS = frozenset({"khoản", "mã", "stk", "cccd", "cmnd", "hiệu", "seri", "serial"})
