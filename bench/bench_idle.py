@@ -36,8 +36,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from broadcast.config import load_schedule  # noqa: E402
 from broadcast.planner import plan  # noqa: E402
+from broadcast.schedule_file import load_schedule  # noqa: E402
 from tests.pulse import start_pulse, stop_by_pid  # noqa: E402
 
 TARGET_RSS_MB = 80.0

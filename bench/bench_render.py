@@ -71,7 +71,7 @@ PROGRAM_RENDER = textwrap.dedent(
     """
     import datetime as dt, json, resource, sys
     from pathlib import Path
-    from broadcast.config import load_schedule
+    from broadcast.schedule_file import load_schedule
     from broadcast.planner import plan
     from broadcast.prerender import RenderStore, prepare_program
     from broadcast.render import RenderSettings

@@ -32,8 +32,8 @@ import yaml
 from click.testing import CliRunner
 
 from broadcast.cli import main
-from broadcast.config import load_schedule
 from broadcast.planner import plan
+from broadcast.schedule_file import load_schedule
 
 REPO = Path(__file__).resolve().parent.parent
 ZONES = 200

@@ -15,6 +15,8 @@ A script looks like::
 Parsing gives a :class:`Bulletin`: plain data with the body's paragraphs and a canonical content
 hash. The hash covers what is read aloud (title and body, Unicode-normalized, line endings and
 trailing spaces folded), so cosmetic re-saves do not change it but any edit to the words does.
+Every problem of a header is reported at once, each with file, line and column, in the words
+``schedule.yaml`` uses.
 """
 
 from __future__ import annotations
@@ -25,18 +27,101 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, ValidationInfo
 
 from broadcast.errors import BroadcastError, Location
+from broadcast.schedule import explain, in_file_order
 from broadcast.vietnamese import TextDecodingError, decode_text
+from broadcast.yamlsource import YamlSyntaxError, load_yaml
 
 CATEGORIES = ("bản tin", "thông báo")
 _FENCE = "---"
 
 
 class BulletinError(BroadcastError):
-    """A script file that cannot be read or is not fit to air."""
+    """A script file that cannot be read or is not fit to air. ``problems`` lists what is wrong:
+    one problem, or every problem a script's header and body have."""
+
+    def __init__(self, message: str, location: Location | None = None,
+                 problems: list[BroadcastError] | None = None) -> None:
+        super().__init__(message, location)
+        self.problems = problems or [BroadcastError(message, location)]
+
+    @classmethod
+    def of(cls, problems: list[BroadcastError]) -> BulletinError:
+        """One error for ``problems``: the only one as it is, or all of them, one a line."""
+        if len(problems) == 1:
+            return cls(problems[0].message, problems[0].location)
+        lines = [f"script has {len(problems)} problems:", *(f"  {p}" for p in problems)]
+        return cls("\n".join(lines), problems=problems)
+
+
+def _text(value: object, info: ValidationInfo) -> str | None:
+    """A header value as plain text; empty counts as not written."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str | int | float | dt.date):
+        raise ValueError(f"'{info.field_name}' must be plain text")
+    return str(value).strip()
+
+
+def _title(value: object, info: ValidationInfo) -> str:
+    title = _text(value, info)
+    if title is None:
+        raise ValueError("the header has no 'title'. Add a line 'title: ...'")
+    return title
+
+
+def _category(value: object, info: ValidationInfo) -> str:
+    category = _text(value, info) or "bản tin"
+    if category not in CATEGORIES:
+        raise ValueError(
+            f"category '{category}' is not known. Use one of: {', '.join(CATEGORIES)}")
+    return category
+
+
+def _author(value: object, info: ValidationInfo) -> str:
+    return _text(value, info) or ""
+
+
+def _approver(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(
+            "approved_by must be the approver's name and position, for example: "
+            "approved_by: Trần Văn Minh, Phó Chủ tịch UBND phường. A script without it is "
+            "not aired"
+        )
+    return value.strip() or None
+
+
+def _approval_date(value: object) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    raise ValueError("approved_on must be a date written as YYYY-MM-DD, for example 2026-05-04")
+
+
+def _tags(value: object) -> tuple[str, ...]:
+    tags = value or []
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise ValueError("tags must be a list of words, for example: tags: [atvsld, suc-khoe]")
+    return tuple(tags)
+
+
+class _Header(BaseModel):
+    """A script's header. Other lines in it are the writer's own notes and are left alone."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: Annotated[str, PlainValidator(_title)] = Field(None, validate_default=True)
+    category: Annotated[str, PlainValidator(_category)] = "bản tin"
+    author: Annotated[str, PlainValidator(_author)] = ""
+    approved_by: Annotated[str | None, PlainValidator(_approver)] = None
+    approved_on: Annotated[dt.date | None, PlainValidator(_approval_date)] = None
+    tags: Annotated[tuple[str, ...], PlainValidator(_tags)] = ()
 
 
 @dataclass(frozen=True)
@@ -115,66 +200,25 @@ def parse_bulletin(text: str, path: Path) -> Bulletin:
         ) from None
     header_text = "\n".join(lines[1:end])
     body = "\n".join(lines[end + 1 :])
-    meta = _parse_header(header_text, path)
-
-    def field(name: str, required: bool) -> str | None:
-        value = meta.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                raise BulletinError(
-                    f"the header has no '{name}'. Add a line '{name}: ...'.",
-                    Location(path, 2, 1),
-                )
-            return None
-        if not isinstance(value, str | int | float | dt.date):
-            raise BulletinError(
-                f"'{name}' must be plain text.", Location(path, _key_line(lines, name, end), 1)
-            )
-        return str(value).strip()
-
-    approver = meta.get("approved_by")
-    if approver is not None and not isinstance(approver, str):
-        raise BulletinError(
-            "approved_by must be the approver's name and position, for example: "
-            "approved_by: Trần Văn Minh, Phó Chủ tịch UBND phường. A script without it is "
-            "not aired.",
-            Location(path, _key_line(lines, "approved_by", end), 1),
-        )
-    title = field("title", required=True)
-    assert title is not None
-    category = field("category", required=False) or "bản tin"
-    if category not in CATEGORIES:
-        raise BulletinError(
-            f"category '{category}' is not known. Use one of: {', '.join(CATEGORIES)}.",
-            Location(path, _key_line(lines, "category", end), 1),
-        )
-    approved_on = meta.get("approved_on")
-    if approved_on is not None and not isinstance(approved_on, dt.date):
-        raise BulletinError(
-            "approved_on must be a date written as YYYY-MM-DD, for example 2026-05-04.",
-            Location(path, _key_line(lines, "approved_on", end), 1),
-        )
-    tags = meta.get("tags") or []
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise BulletinError(
-            "tags must be a list of words, for example: tags: [atvsld, suc-khoe].",
-            Location(path, _key_line(lines, "tags", end), 1),
-        )
+    header, problems = _read_header(header_text, path)
     if not body.strip():
-        raise BulletinError(
+        problems.append(BroadcastError(
             "the script has no text after the header. Write the bulletin below the second '---'.",
             Location(path, end + 2, 1),
-        )
+        ))
+    if problems:
+        raise BulletinError.of(problems)
+    assert header is not None
     return Bulletin(
         path=path,
-        title=title,
-        category=category,
-        author=field("author", required=False) or "",
-        approved_by=field("approved_by", required=False),
-        approved_on=approved_on,
-        tags=tuple(tags),
+        title=header.title,
+        category=header.category,
+        author=header.author,
+        approved_by=header.approved_by,
+        approved_on=header.approved_on,
+        tags=header.tags,
         body=canonical_text(body),
-        content_hash=content_hash(title, body),
+        content_hash=content_hash(header.title, body),
     )
 
 
@@ -188,27 +232,22 @@ def require_approved(bulletin: Bulletin) -> None:
         )
 
 
-def _parse_header(header_text: str, path: Path) -> dict[str, object]:
+def _read_header(header_text: str, path: Path) -> tuple[_Header | None, list[BroadcastError]]:
+    """The header (it starts on the file's second line), or every problem it has, in file
+    order."""
     try:
-        meta = yaml.safe_load(header_text) if header_text.strip() else {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "the header is not valid"
-        location = (
-            Location(path, mark.line + 2, mark.column + 1) if mark is not None else Location(path)
-        )
-        raise BulletinError(
-            f"{problem}. Each header line must look like 'name: value'.", location
-        ) from None
+        meta, positions = load_yaml(header_text, path, first_line=2,
+                                    advice="Each header line must look like 'name: value'.")
+    except YamlSyntaxError as exc:
+        return None, [exc]
+    if meta is None:
+        meta = {}
     if not isinstance(meta, dict):
-        raise BulletinError(
-            "the header must be lines of 'name: value'.", Location(path, 2, 1)
-        )
-    return {str(k): v for k, v in meta.items()}
-
-
-def _key_line(lines: list[str], key: str, end: int) -> int:
-    for number in range(1, end):
-        if lines[number].lstrip().startswith(f"{key}:"):
-            return number + 1
-    return 2
+        return None, [BroadcastError(
+            "the header must be lines of 'name: value'.", Location(path, 2, 1))]
+    try:
+        return _Header.model_validate(meta), []
+    except ValidationError as exc:
+        problems = [explain(dict(error), positions, meta, _Header, at_key=True)
+                    for error in exc.errors()]
+        return None, in_file_order(problems)

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from broadcast.asrun import AsRunLog, Row
+from broadcast.audio import LoudnessTarget
 from broadcast.outputs.base import Output, OutputError
 from broadcast.outputs.hooks import HookResult, run_hook
 from broadcast.outputs.player import Airing, AiringResult
 from broadcast.planner import Broadcast
-from broadcast.render import RenderedAudio
+from broadcast.render import BulletinSidecar, ProgramSidecar, RenderedAudio, Sidecar
 
 log = logging.getLogger("broadcast.onair")
 
@@ -44,6 +45,8 @@ class Cue:
     audio: RenderedAudio
     outputs: list[Output]
     gain_db: float = 0.0
+    true_peak_dbtp: float = LoudnessTarget.true_peak_dbtp
+    """The schedule's true-peak ceiling, which the zone's gain must not push the sound past."""
     on_interrupt: str = "restart"
     after_hook: str | None = None
     after_delay_s: float = 10.0
@@ -81,21 +84,26 @@ class Cue:
         """Start the decoders and open the outputs, so the sound can begin on the second."""
         if self.airing is None:
             self.airing = Airing(self.audio.path, self.outputs, label=self.label,
-                                 gain_db=self.gain_db, offset_s=self.offset_s)
+                                 gain_db=self.gain_db, offset_s=self.offset_s,
+                                 true_peak_dbtp=self.true_peak_dbtp)
         return self.airing
 
 
 def items_record(audio: RenderedAudio) -> list[dict[str, Any]]:
     """What the as-run log says of each item: script, content hash, approval, engine."""
-    items = audio.metadata.get("items")
-    if audio.metadata.get("kind") != "program":
-        items = [audio.metadata]  # a single item aired alone (a program's fallback)
-    if not isinstance(items, list):
-        return []
-    keep = ("kind", "script", "source", "content_hash", "approved_by", "approved_on", "engine",
-            "start_s", "duration_s")
-    return [{key: item[key] for key in keep if key in item}
-            for item in items if isinstance(item, dict)]
+    metadata = audio.metadata
+    if not isinstance(metadata, ProgramSidecar):
+        return [_item_record(metadata.kind, metadata)]  # an item aired alone (a fallback)
+    return [{**_item_record(placed.kind, placed.item), "start_s": placed.start_s,
+             "duration_s": placed.duration_s} for placed in metadata.items]
+
+
+def _item_record(kind: str, item: Sidecar | None) -> dict[str, Any]:
+    if not isinstance(item, BulletinSidecar):
+        return {"kind": kind}
+    return {"kind": kind, "script": item.script, "content_hash": item.content_hash,
+            "approved_by": item.approved_by, "approved_on": item.approved_on,
+            "engine": item.engine}
 
 
 def engines_of(items: list[dict[str, Any]]) -> str | None:
@@ -256,7 +264,8 @@ class ZoneChannel:
             offset = max(0.0, airing.played_s - RESUME_BACK_S)
         again = Cue(
             broadcast=cue.broadcast, zone=cue.zone, audio=cue.audio, outputs=cue.outputs,
-            gain_db=cue.gain_db, on_interrupt=cue.on_interrupt, after_hook=cue.after_hook,
+            gain_db=cue.gain_db, true_peak_dbtp=cue.true_peak_dbtp,
+            on_interrupt=cue.on_interrupt, after_hook=cue.after_hook,
             after_delay_s=cue.after_delay_s, hook_timeout_s=cue.hook_timeout_s,
             attempt=cue.attempt + 1, offset_s=offset, outcome=cue.outcome,
             reason=f"{cue.on_interrupt} after emergency '{cue.interrupted_by}'",
@@ -273,10 +282,8 @@ class ZoneChannel:
     def _row(self, cue: Cue, outcome: str, **values: Any) -> Row:
         items = items_record(cue.audio)
         outputs = values.pop("outputs", None)
-        return Row(
-            occurrence=cue.broadcast.key, zone=cue.zone, attempt=cue.attempt,
-            program_id=cue.broadcast.program_id, program_name=cue.broadcast.program_name,
-            priority=cue.priority, scheduled=cue.broadcast.start, outcome=outcome,
+        return as_run_row(
+            cue.broadcast, cue.zone, outcome, attempt=cue.attempt,
             reason=values.pop("reason", cue.reason), audio=str(cue.audio.path),
             duration_s=cue.audio.figures.duration_s,
             loudness_lufs=cue.audio.figures.integrated_lufs,
@@ -287,6 +294,15 @@ class ZoneChannel:
 
     def _log_only(self, cue: Cue, outcome: str, reason: str) -> None:
         self.asrun.add(self._row(cue, outcome, reason=reason))
+
+
+def as_run_row(broadcast: Broadcast, zone: str, outcome: str, **details: Any) -> Row:
+    """The as-run row of ``broadcast`` in ``zone``; ``details`` are the row's other fields."""
+    return Row(
+        occurrence=broadcast.key, zone=zone, program_id=broadcast.program_id,
+        program_name=broadcast.program_name, priority=broadcast.priority,
+        scheduled=broadcast.start, outcome=outcome, **details,
+    )
 
 
 def hook_env(cue: Cue, phase: str) -> dict[str, str]:

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
 
-from broadcast.config import (
+from broadcast.rotation import Picker, Pool, hash_int
+from broadcast.schedule import (
     ROTATION_EPOCH,
     AiredItem,
     AiringDays,
@@ -34,7 +35,6 @@ from broadcast.config import (
     Schedule,
     next_day,
 )
-from broadcast.rotation import Picker, Pool, hash_int
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,6 @@ from pathlib import Path
 from broadcast.assets import BUILT_IN_CHIME, synthesize
 from broadcast.audio import AudioError, LoudnessTarget, OutputFormat
 from broadcast.bulletin import load_bulletin, require_approved
-from broadcast.config import AudioItem, ChimeItem, RelayItem, Schedule, ScriptItem
 from broadcast.errors import BroadcastError
 from broadcast.planner import Broadcast
 from broadcast.render import (
@@ -31,7 +30,8 @@ from broadcast.render import (
     render_recording,
     sidecar_path,
 )
-from broadcast.tts import EspeakEngine, GttsEngine, RetryPolicy, SpeechEngine, engine_chain
+from broadcast.schedule import AudioItem, ChimeItem, RelayItem, Schedule, ScriptItem
+from broadcast.tts import SpeechEngine, engine_chain, speech_engines
 from broadcast.vietnamese import Lexicon, default_lexicon, load_lexicon
 
 ITEM_FORMAT = OutputFormat(codec="flac")
@@ -94,19 +94,7 @@ def schedule_engines(
     With the default fallback (espeak-ng), an internet outage never silences a broadcast.
     """
     tts = schedule.tts
-    google = GttsEngine(
-        tld=tts.gtts.tld, slow=tts.gtts.slow, concurrency=tts.gtts.concurrency,
-        timeout_s=tts.gtts.timeout, retry=RetryPolicy(attempts=tts.gtts.retries + 1),
-    )
-    offline = EspeakEngine(voice=tts.espeak.voice, rate=tts.espeak.rate, pitch=tts.espeak.pitch)
-    return engine_chain([engine or tts.engine, *tts.fallback], google=google, offline=offline)
-
-
-def schedule_target(schedule: Schedule) -> LoudnessTarget:
-    loudness = schedule.loudness
-    return LoudnessTarget(
-        loudness.target_lufs, loudness.true_peak_dbtp, loudness.loudness_range_lu
-    )
+    return engine_chain([engine or tts.engine, *tts.fallback], speech_engines(tts))
 
 
 def _file_digest(path: Path) -> str:

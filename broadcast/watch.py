@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from broadcast.config import (
+from broadcast.schedule import (
     AUDIO_SUFFIXES,
     SCRIPT_SUFFIXES,
     AudioItem,

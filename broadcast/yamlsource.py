@@ -76,37 +76,55 @@ class Positions:
             probe = probe[:-1]
 
 
-def load_yaml(text: str, path: Path) -> tuple[object, Positions]:
-    """Parse ``text`` (the contents of ``path``); raise :class:`YamlSyntaxError` with a place."""
+SYNTAX_ADVICE = "Check the indentation and the ':' after each name (use spaces, not tabs)."
+
+
+def load_yaml(
+    text: str, path: Path, *, first_line: int = 1, advice: str = SYNTAX_ADVICE
+) -> tuple[object, Positions]:
+    """Parse ``text``, which starts at line ``first_line`` of ``path``; raise
+    :class:`YamlSyntaxError` with a place, its message ending with ``advice``."""
     loader = _Loader(text)
     try:
-        return _load(loader, path)
+        return _load(loader, text, path, first_line, advice)
     finally:
         loader.dispose()
 
 
-def _load(loader: yaml.SafeLoader, path: Path) -> tuple[object, Positions]:
+def _load(
+    loader: yaml.SafeLoader, text: str, path: Path, first_line: int, advice: str
+) -> tuple[object, Positions]:
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
+        where = Location(path)
+        if mark is not None:
+            line, column = _within(text, mark.line, mark.column)
+            where = Location(path, line + first_line, column + 1)
         problem = exc.problem or exc.context or "this is not valid YAML"
-        raise YamlSyntaxError(
-            f"{problem}. Check the indentation and the ':' after each name "
-            "(use spaces, not tabs).",
-            where,
-        ) from None
+        raise YamlSyntaxError(f"{problem}. {advice}", where) from None
     positions = Positions(path, {}, {})
     if node is None:
+        positions.values[()] = (first_line, 1)
         return None, positions
-    return _construct(node, (), positions, loader), positions
+    return _construct(node, (), positions, loader, first_line), positions
+
+
+def _within(text: str, line: int, column: int) -> tuple[int, int]:
+    """A 0-based place in ``text``: a place past its end (where libyaml puts the end of a text
+    without a final line break) is its last character."""
+    lines = text.split("\n")
+    if line < len(lines):
+        return line, column
+    return len(lines) - 1, len(lines[-1])
 
 
 def _construct(
-    node: yaml.Node, where: YamlPath, positions: Positions, loader: yaml.SafeLoader
+    node: yaml.Node, where: YamlPath, positions: Positions, loader: yaml.SafeLoader,
+    first_line: int,
 ) -> object:
-    positions.values[where] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    positions.values[where] = (node.start_mark.line + first_line, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[object, object] = {}
         for key_node, value_node in node.value:
@@ -114,22 +132,22 @@ def _construct(
             if isinstance(key, list | dict):
                 raise YamlSyntaxError(
                     "a name here must be plain text.",
-                    Location(positions.path, key_node.start_mark.line + 1,
+                    Location(positions.path, key_node.start_mark.line + first_line,
                              key_node.start_mark.column + 1),
                 )
             name = str(key)
             if name in result:
                 raise YamlSyntaxError(
                     f"'{name}' is written twice in the same block. Keep only one.",
-                    Location(positions.path, key_node.start_mark.line + 1,
+                    Location(positions.path, key_node.start_mark.line + first_line,
                              key_node.start_mark.column + 1),
                 )
             positions.keys[(*where, name)] = (
-                key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[name] = _construct(value_node, (*where, name), positions, loader)
+                key_node.start_mark.line + first_line, key_node.start_mark.column + 1)
+            result[name] = _construct(value_node, (*where, name), positions, loader, first_line)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(child, (*where, i), positions, loader)
+        return [_construct(child, (*where, i), positions, loader, first_line)
                 for i, child in enumerate(node.value)]
     return _scalar(node, loader)
 

@@ -97,6 +97,38 @@ def test_header_errors_name_line_and_column(
     assert words in message
 
 
+def test_every_header_problem_is_reported_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "bad.md"
+    text = ("---\nauthor: Lê Thị Mai\ncategory: tin vặt\napproved_by: Trần Văn Minh\n"
+            "approved_on: hôm qua\n---\nbody\n")
+    with pytest.raises(BulletinError) as caught:
+        parse_bulletin(text, path)
+    problems = [str(problem) for problem in caught.value.problems]
+    assert len(problems) == 3
+    assert problems[0].startswith(f"{path}:2:1: ") and "no 'title'" in problems[0]
+    assert problems[1].startswith(f"{path}:3:1: ") and "category 'tin vặt'" in problems[1]
+    assert problems[2].startswith(f"{path}:5:1: ") and "YYYY-MM-DD" in problems[2]
+    assert str(caught.value) == "\n".join(["script has 3 problems:",
+                                           *(f"  {problem}" for problem in problems)])
+
+
+def test_header_problems_point_at_their_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "bad.md"
+    with pytest.raises(BulletinError) as caught:
+        parse_bulletin("---\ntitle: x\n  tags: [a, 1]\n---\nbody\n", path)
+    assert str(caught.value).startswith(f"{path}:3:7: ")
+    assert "name: value" in str(caught.value)
+    nested = "---\ntitle: x\ntags: [a, [b]]\nauthor: {name: A}\n---\n\n"
+    with pytest.raises(BulletinError) as caught:
+        parse_bulletin(nested, path)
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"{path}:3:1: tags must be a list of words, for example: tags: [atvsld, suc-khoe].",
+        f"{path}:4:1: 'author' must be plain text.",
+        f"{path}:6:1: the script has no text after the header. Write the bulletin below the "
+        "second '---'.",
+    ]
+
+
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(BulletinError, match="script file not found"):
         load_bulletin(tmp_path / "nope.md")

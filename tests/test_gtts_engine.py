@@ -15,7 +15,16 @@ from urllib3.exceptions import MaxRetryError, SSLError
 
 from broadcast.bulletin import load_bulletin
 from broadcast.render import spoken_paragraphs
-from broadcast.tts import EngineError, GttsEngine, RetryPolicy, engine_chain, gtts_engine
+from broadcast.schedule import TtsSettings
+from broadcast.tts import (
+    EngineError,
+    GttsEngine,
+    RetryPolicy,
+    SpeechEngine,
+    engine_chain,
+    gtts_engine,
+    speech_engines,
+)
 from broadcast.tts.speaker import chunk_paragraphs, speak
 from broadcast.vietnamese import default_lexicon
 from tests.audio_tools import decode, integrated_lufs, true_peak_dbtp
@@ -219,14 +228,19 @@ def test_refusal_is_not_retried(fake_google: FakeGoogleTTS) -> None:
     assert len(fake_google.requests) == 1
 
 
+def with_google(google: GttsEngine) -> dict[str, SpeechEngine]:
+    """The schedule's default engines, with Google's pointed at ``google``'s host."""
+    return {**speech_engines(TtsSettings()), "gtts": google}
+
+
 def test_auto_uses_google_when_it_answers(fake_google: FakeGoogleTTS) -> None:
-    engines, note = engine_chain(["auto"], google=GttsEngine(tld=fake_google.tld))
+    engines, note = engine_chain(["auto"], with_google(GttsEngine(tld=fake_google.tld)))
     assert [e.name for e in engines] == ["gtts", "espeak"] and note is None
 
 
 def test_auto_falls_back_to_espeak_when_google_is_unreachable(tmp_path: Path) -> None:
     unreachable = "com@127.0.0.1:9"
-    engines, note = engine_chain(["auto"], google=GttsEngine(tld=unreachable))
+    engines, note = engine_chain(["auto"], with_google(GttsEngine(tld=unreachable)))
     assert [e.name for e in engines] == ["espeak"]
     assert note is not None and "espeak-ng" in note
 

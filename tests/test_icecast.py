@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from broadcast.config import IcecastOutput
 from broadcast.outputs.base import BYTES_PER_SECOND, SAMPLE_RATE, OutputError
 from broadcast.outputs.icecast import IcecastMount
+from broadcast.schedule import IcecastOutput
 from tests.audio_tools import best_alignment, decode, envelope
 from tests.icecast import IcecastServer, Listener, start_icecast
 
@@ -244,7 +244,7 @@ def test_password_from_environment_or_file(
         IcecastOutput(type="icecast", mount=mount, password_env="ICECAST_TEST_PASSWORD"),
         IcecastOutput(type="icecast", mount=mount, password_file=Path("icecast.pass")),
     ):
-        zone = IcecastMount.from_config(output, tmp_path)
+        zone = IcecastMount.from_settings(output, tmp_path)
         assert zone.describe() == f"icecast {mount}"
         zone.start()
         try:
@@ -311,19 +311,19 @@ def test_missing_password_says_what_to_do(
     monkeypatch.delenv("ICECAST_TEST_PASSWORD", raising=False)
     unset = IcecastOutput(type="icecast", mount=mount, password_env="ICECAST_TEST_PASSWORD")
     with pytest.raises(OutputError, match=r"ICECAST_TEST_PASSWORD .*not set.*Set it"):
-        IcecastMount.from_config(unset, tmp_path)
+        IcecastMount.from_settings(unset, tmp_path)
 
     monkeypatch.setenv("ICECAST_TEST_PASSWORD", "  ")
     with pytest.raises(OutputError, match=r"ICECAST_TEST_PASSWORD .*empty"):
-        IcecastMount.from_config(unset, tmp_path)
+        IcecastMount.from_settings(unset, tmp_path)
 
     no_file = IcecastOutput(type="icecast", mount=mount, password_file=Path("secret.txt"))
     with pytest.raises(OutputError, match=r"secret\.txt.*Put the source password in it"):
-        IcecastMount.from_config(no_file, tmp_path)
+        IcecastMount.from_settings(no_file, tmp_path)
 
     (tmp_path / "secret.txt").write_text("\n", encoding="utf-8")
     with pytest.raises(OutputError, match=r"secret\.txt is empty"):
-        IcecastMount.from_config(no_file, tmp_path)
+        IcecastMount.from_settings(no_file, tmp_path)
 
 
 def test_mount_from_a_command_line_address() -> None:

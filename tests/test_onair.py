@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from broadcast.asrun import AsRunLog
-from broadcast.audio import AudioFigures
+from broadcast.audio import AudioFigures, LoudnessTarget, OutputFormat
 from broadcast.onair import Cue, ZoneChannel
 from broadcast.outputs.file import WavFolder
 from broadcast.planner import Broadcast
-from broadcast.render import RenderedAudio
+from broadcast.render import ProgramSidecar, RenderedAudio, Rendering
 
 TZ = dt.timezone(dt.timedelta(hours=7))
 RATE = 48000
@@ -33,7 +33,8 @@ def tone(path: Path, seconds: float, hertz: float) -> RenderedAudio:
         handle.setframerate(RATE)
         handle.writeframes((samples * 32767).astype("<i2").tobytes())
     figures = AudioFigures(seconds, -16.0, -10.0, 0.0, RATE, 1)
-    return RenderedAudio(path, figures, {"kind": "program", "items": []})
+    rendering = Rendering.now(figures, LoudnessTarget(), OutputFormat())
+    return RenderedAudio(path, ProgramSidecar("", (), rendering))
 
 
 def cue(program: str, priority: str, audio: RenderedAudio, folder: Path,

@@ -9,16 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from broadcast.config import (
-    ChimeItem,
-    RotationItem,
-    Schedule,
-    ScriptItem,
-    SilenceItem,
-    load_schedule,
-    parse_schedule,
-)
 from broadcast.planner import Broadcast, occurrences, plan
+from broadcast.schedule import ChimeItem, RotationItem, Schedule, ScriptItem, SilenceItem
+from broadcast.schedule_file import load_schedule, parse_schedule
 
 REPO = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

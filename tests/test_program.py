@@ -12,10 +12,16 @@ import numpy as np
 import pytest
 
 from broadcast.audio import LoudnessTarget, OutputFormat
-from broadcast.config import load_schedule
 from broadcast.planner import plan
 from broadcast.prerender import RenderStore, prepare_chime, prepare_program, prepare_script
-from broadcast.render import Pauses, RenderSettings, render_program
+from broadcast.render import (
+    Pauses,
+    ProgramSidecar,
+    RenderSettings,
+    load_rendered,
+    render_program,
+)
+from broadcast.schedule_file import load_schedule
 from broadcast.tts import EspeakEngine
 from broadcast.vietnamese import default_lexicon
 from tests.audio_tools import decode, integrated_lufs, loudness_range_lu, true_peak_dbtp
@@ -84,19 +90,28 @@ def test_program_with_chimes_is_level_from_part_to_part(
         [opening, items[0], 2.0, items[1], closing], out, target, Pauses(), OutputFormat(),
         program="thu",
     )
-    parts = result.metadata["items"]
-    assert isinstance(parts, list)
-    assert [p["kind"] for p in parts] == ["chime", "bulletin", "silence", "bulletin", "chime"]
-    assert parts[0]["start_s"] == Pauses().lead_in_s
-    assert parts[1]["start_s"] == pytest.approx(
+    assert isinstance(result.metadata, ProgramSidecar)
+    parts = result.metadata.items
+    assert [p.kind for p in parts] == ["chime", "bulletin", "silence", "bulletin", "chime"]
+    assert parts[0].start_s == Pauses().lead_in_s
+    assert parts[1].start_s == pytest.approx(
         Pauses().lead_in_s + opening.figures.duration_s + Pauses().between_items_s, abs=0.01
     )
     loudness = check_program(out)
     assert len(loudness) == 4
     duration = len(decode(out)) / RATE
     assert duration == pytest.approx(
-        parts[-1]["start_s"] + parts[-1]["duration_s"] + Pauses().lead_out_s, abs=0.15
+        parts[-1].start_s + parts[-1].duration_s + Pauses().lead_out_s, abs=0.15
     )
+    assert load_rendered(out) == result, "the sidecar reads back as it was written"
+    sidecar = json.loads(out.with_name("program.mp3.json").read_text(encoding="utf-8"))
+    assert list(sidecar) == ["kind", "program", "items", "figures", "target", "format",
+                             "rendered_at", "broadcast_version"]
+    assert sidecar["items"][2] == {"kind": "silence", "start_s": parts[2].start_s,
+                                   "duration_s": 2.0}
+    assert sidecar["items"][1] == {**json.loads(
+        items[0].path.with_name(items[0].path.name + ".json").read_text(encoding="utf-8")
+    ), "start_s": parts[1].start_s, "duration_s": items[0].figures.duration_s}
 
 
 @pytest.mark.parametrize("program_id", ["sang", "chieu"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,13 @@ import pytest
 
 from broadcast.audio import LoudnessTarget, OutputFormat
 from broadcast.bulletin import parse_bulletin
-from broadcast.render import RenderedAudio, RenderSettings, render_bulletin
+from broadcast.render import (
+    BulletinSidecar,
+    RenderedAudio,
+    RenderSettings,
+    load_rendered,
+    render_bulletin,
+)
 from broadcast.tts import ChunkCache, GttsEngine
 from tests.audio_tools import decode, integrated_lufs, true_peak_dbtp
 from tests.fakes.google_tts import FakeGoogleTTS
@@ -20,7 +27,7 @@ from tests.test_tts import BULLETIN, QUICK
 
 def render(
     fake: FakeGoogleTTS, folder: Path, out: Path, text: str = BULLETIN, keep: bool = True
-) -> RenderedAudio:
+) -> RenderedAudio[BulletinSidecar]:
     settings = RenderSettings(
         engines=(GttsEngine(tld=fake.tld, retry=QUICK),),
         cache=ChunkCache(folder / "cache") if keep else None,
@@ -40,16 +47,16 @@ def test_edit_resynthesizes_and_remasters_only_its_paragraph(
     fake_google: FakeGoogleTTS, tmp_path: Path
 ) -> None:
     first = render(fake_google, tmp_path, tmp_path / "first.mp3")
-    assert first.metadata["paragraphs"] == 3
-    assert first.metadata["paragraphs_mastered"] == 3
+    assert first.metadata.paragraphs == 3
+    assert first.metadata.paragraphs_mastered == 3
     asked = len(fake_google.requests)
 
     edited = BULLETIN.replace("sáng thứ bảy", "sáng chủ nhật")
     second = render(fake_google, tmp_path, tmp_path / "second.mp3", edited)
     new_texts = fake_google.texts[asked:]
     assert len(new_texts) == 1 and "chủ nhật" in new_texts[0]
-    assert second.metadata["paragraphs_mastered"] == 1, "only the edited paragraph"
-    assert second.metadata["engine"] == f"gtts:vi:tld={fake_google.tld}:slow=false"
+    assert second.metadata.paragraphs_mastered == 1, "only the edited paragraph"
+    assert second.metadata.engine == f"gtts:vi:tld={fake_google.tld}:slow=false"
 
     before, after = decode(tmp_path / "first.mp3"), decode(tmp_path / "second.mp3")
     assert integrated_lufs(after) == pytest.approx(-16.0, abs=0.5)
@@ -60,7 +67,7 @@ def test_edit_resynthesizes_and_remasters_only_its_paragraph(
     assert decode_errors(tmp_path / "second.mp3") == ""
 
     again = render(fake_google, tmp_path, tmp_path / "third.mp3", edited)
-    assert again.metadata["paragraphs_mastered"] == 0
+    assert again.metadata.paragraphs_mastered == 0
     assert (tmp_path / "third.mp3").read_bytes() == (tmp_path / "second.mp3").read_bytes()
 
 
@@ -69,12 +76,12 @@ def test_a_heading_is_mastered_with_the_paragraph_after_it(
 ) -> None:
     headed = BULLETIN.replace("Kính thưa", "Thông báo.\n\nKính thưa")
     first = render(fake_google, tmp_path, tmp_path / "first.mp3", headed)
-    assert first.metadata["paragraphs"] == 4
-    assert first.metadata["paragraphs_mastered"] == 4
+    assert first.metadata.paragraphs == 4
+    assert first.metadata.paragraphs_mastered == 4
 
     edited = headed.replace("dưới năm tuổi", "dưới sáu tuổi")
     second = render(fake_google, tmp_path, tmp_path / "second.mp3", edited)
-    assert second.metadata["paragraphs_mastered"] == 2, "the heading goes with its paragraph"
+    assert second.metadata.paragraphs_mastered == 2, "the heading goes with its paragraph"
     samples = decode(tmp_path / "second.mp3")
     assert integrated_lufs(samples) == pytest.approx(-16.0, abs=0.5)
     assert true_peak_dbtp(samples) <= -1.5
@@ -86,7 +93,13 @@ def test_figures_in_the_sidecar_agree_with_an_independent_meter(
     out = tmp_path / "bulletin.mp3"
     result = render(fake_google, tmp_path, out)
     sidecar = json.loads(out.with_name("bulletin.mp3.json").read_text(encoding="utf-8"))
-    assert sidecar["figures"] == result.metadata["figures"]
+    assert sidecar["figures"] == asdict(result.figures)
+    assert load_rendered(out) == result, "the sidecar reads back as it was written"
+    assert list(sidecar) == [
+        "kind", "script", "title", "content_hash", "approved_by", "approved_on", "engine",
+        "chunks", "cache_hits", "retries", "paragraphs", "paragraphs_mastered", "warnings",
+        "figures", "target", "format", "rendered_at", "broadcast_version",
+    ]
     samples = decode(out)
     figures = sidecar["figures"]
     assert figures["duration_s"] == pytest.approx(len(samples) / 48000, abs=0.03)
@@ -108,7 +121,7 @@ def test_lossless_output_is_joined_sample_exact(
     assert true_peak_dbtp(samples) <= -1.5
     # The same paragraphs serve either lossless format (WAV holds them at 16 bits).
     other = tmp_path / f"again.{'wav' if suffix == 'flac' else 'flac'}"
-    assert render(fake_google, tmp_path, other).metadata["paragraphs_mastered"] == 0
+    assert render(fake_google, tmp_path, other).metadata.paragraphs_mastered == 0
     assert np.max(np.abs(decode(other) - samples)) <= 1 / 32768
 
 
@@ -123,7 +136,7 @@ def test_damaged_kept_paragraph_is_mastered_again(
     kept[0].write_bytes(bytes(damaged))
 
     again = render(fake_google, tmp_path, tmp_path / "again.mp3")
-    assert again.metadata["paragraphs_mastered"] == 1
+    assert again.metadata.paragraphs_mastered == 1
     samples = decode(tmp_path / "again.mp3")
     assert integrated_lufs(samples) == pytest.approx(-16.0, abs=0.5)
     assert np.array_equal(samples, decode(tmp_path / "first.mp3"))
@@ -134,7 +147,7 @@ def test_without_a_cache_every_paragraph_is_mastered_each_time(
 ) -> None:
     for name in ("a.mp3", "b.mp3"):
         result = render(fake_google, tmp_path, tmp_path / name, keep=False)
-        assert result.metadata["paragraphs_mastered"] == 3
+        assert result.metadata.paragraphs_mastered == 3
     assert not (tmp_path / "cache").exists()
     assert integrated_lufs(decode(tmp_path / "b.mp3")) == pytest.approx(-16.0, abs=0.5)
 
@@ -151,7 +164,7 @@ def test_a_stricter_target_masters_the_paragraphs_again(
     out = tmp_path / "quiet.mp3"
     bulletin = parse_bulletin(BULLETIN, tmp_path / "tiem-chung.md")
     result = render_bulletin(bulletin, out, settings, OutputFormat(bitrate_kbps=64))
-    assert result.metadata["paragraphs_mastered"] == 3
+    assert result.metadata.paragraphs_mastered == 3
     samples = decode(out)
     assert integrated_lufs(samples) == pytest.approx(-20.0, abs=0.5)
     assert true_peak_dbtp(samples) <= -3.0

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from broadcast.config import Schedule, ScriptItem, load_schedule
 from broadcast.planner import Broadcast, occurrences, plan
 from broadcast.rotation import Picker, Pool, shuffled, smooth_weighted
+from broadcast.schedule import Schedule, ScriptItem
+from broadcast.schedule_file import load_schedule
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -132,7 +132,7 @@ def test_failing_google_falls_back_to_espeak_with_a_warning(
     )
     bulletin = parse_bulletin(BULLETIN, tmp_path / "tiem-chung.md")
     result = render_bulletin(bulletin, tmp_path / "out.mp3", settings)
-    assert result.metadata["engine"].startswith("espeak-ng:")  # type: ignore[union-attr]
+    assert result.metadata.engine.startswith("espeak-ng:")
     assert result.warnings == [
         "fell back to espeak: gtts: Google TTS had a server error (503) 4 times over "
         + result.warnings[0].split("4 times over ")[1]

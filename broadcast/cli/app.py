@@ -10,24 +10,27 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
+from pydantic import BaseModel, ValidationError
 
 from broadcast import __version__
 from broadcast.audio import LoudnessTarget
 from broadcast.errors import BroadcastError
 from broadcast.render import RenderSettings
-from broadcast.tts import (
-    ENGINE_NAMES,
-    ChunkCache,
-    EspeakEngine,
-    GttsEngine,
-    RetryPolicy,
-    SpeechProgress,
-    engine_chain,
+from broadcast.schedule import (
+    AUTO,
+    ENGINE_CHOICES,
+    EspeakSettings,
+    GttsSettings,
+    TtsSettings,
+    value_problem,
 )
+from broadcast.tts import ChunkCache, SpeechProgress, engine_chain, speech_engines
 from broadcast.vietnamese import Lexicon, default_lexicon, load_lexicon
+
+SettingsModel = TypeVar("SettingsModel", bound=BaseModel)
 
 
 class _Context:
@@ -130,27 +133,44 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 
+def settings_from_options(
+    model: type[SettingsModel], values: dict[str, Any], options: dict[tuple[str, ...], str]
+) -> SettingsModel:
+    """``model`` made from command-line ``values``, checked as the same block of schedule.yaml
+    is; ``options`` names the option behind each setting for the error message."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            option = options.get(tuple(str(part) for part in error["loc"]), "an option")
+            problem = value_problem(error, option)
+            problems.append(problem if problem.startswith(option) else f"{option}: {problem}")
+        raise BroadcastError(" ".join(problems)) from None
+
+
+_GTTS = GttsSettings()
+_ESPEAK = EspeakSettings()
+_SPEECH_OPTIONS = {
+    ("engine",): "--engine",
+    ("gtts", "tld"): "--tld",
+    ("gtts", "slow"): "--slow",
+    ("gtts", "concurrency"): "--concurrency",
+    ("gtts", "retries"): "--retries",
+    ("espeak", "voice"): "--voice",
+}
+
+
 @dataclass(frozen=True)
 class SpeechChoice:
     """The speech options of a command line, turned into render settings on demand."""
 
-    engine: str
-    tld: str
-    slow: bool
-    voice: str
-    concurrency: int
-    retries: int
+    tts: TtsSettings
     use_cache: bool
     lexicon: Path | None
 
     def settings(self, target: LoudnessTarget) -> RenderSettings:
-        google = GttsEngine(
-            tld=self.tld, slow=self.slow, concurrency=self.concurrency,
-            retry=RetryPolicy(attempts=self.retries + 1),
-        )
-        engines, note = engine_chain(
-            [self.engine], google=google, offline=EspeakEngine(voice=self.voice)
-        )
+        engines, note = engine_chain([self.tts.engine], speech_engines(self.tts))
         if note:
             click.echo(f"Note: {note}", err=True)
         return RenderSettings(
@@ -162,19 +182,22 @@ class SpeechChoice:
 
 
 def speech_options(command: Callable[..., None]) -> Callable[..., None]:
-    """Add the speech engine options to a command; it receives them as ``speech``."""
+    """Add the speech engine options to a command; it receives them as ``speech``.
 
-    @click.option("--engine", type=click.Choice(ENGINE_NAMES), default="auto", show_default=True,
+    Defaults and limits are those of schedule.yaml's ``tts`` block.
+    """
+
+    @click.option("--engine", type=click.Choice(ENGINE_CHOICES), default=AUTO, show_default=True,
                   help="Speech engine. auto: Google when reachable, else offline espeak-ng.")
-    @click.option("--tld", default="com", show_default=True,
+    @click.option("--tld", default=_GTTS.tld, show_default=True,
                   help="Google host suffix for gtts, e.g. com.vn.")
-    @click.option("--slow", is_flag=True, help="Slower reading (gtts).")
-    @click.option("--voice", default="vi", show_default=True,
+    @click.option("--slow", is_flag=True, default=_GTTS.slow, help="Slower reading (gtts).")
+    @click.option("--voice", default=_ESPEAK.voice, show_default=True,
                   help="espeak-ng voice: vi, vi-vn-x-central or vi-vn-x-south.")
-    @click.option("--concurrency", type=click.IntRange(1, 16), default=4, show_default=True,
-                  help="Requests to Google at once (gtts).")
-    @click.option("--retries", type=click.IntRange(0, 20), default=9, show_default=True,
-                  help="Tries again after a rate limit, server error or timeout (gtts).")
+    @click.option("--concurrency", type=int, default=_GTTS.concurrency, show_default=True,
+                  help="Requests to Google at once, 1 to 16 (gtts).")
+    @click.option("--retries", type=int, default=_GTTS.retries, show_default=True,
+                  help="Tries again after a rate limit, server error or timeout, 0 to 20 (gtts).")
     @click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
                   help="Reuse speech already made for the same words (kept in the state folder).")
     @click.option("--lexicon", type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -184,7 +207,12 @@ def speech_options(command: Callable[..., None]) -> Callable[..., None]:
         engine: str, tld: str, slow: bool, voice: str, concurrency: int, retries: int,
         use_cache: bool, lexicon: Path | None, **kwargs: Any,
     ) -> None:
-        choice = SpeechChoice(engine, tld, slow, voice, concurrency, retries, use_cache, lexicon)
-        command(speech=choice, **kwargs)
+        values = {
+            "engine": engine,
+            "gtts": {"tld": tld, "slow": slow, "concurrency": concurrency, "retries": retries},
+            "espeak": {"voice": voice},
+        }
+        tts = settings_from_options(TtsSettings, values, _SPEECH_OPTIONS)
+        command(speech=SpeechChoice(tts, use_cache, lexicon), **kwargs)
 
     return wrapper

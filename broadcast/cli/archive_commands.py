@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from broadcast.cli.schedule_commands import _Day, schedule_option
-from broadcast.config import Schedule, load_schedule, say_length
 from broadcast.outputs.archive import Archive, ArchiveEntry
+from broadcast.schedule import Schedule, say_length
+from broadcast.schedule_file import load_schedule
 
 DEFAULT_DAYS = 7
 """How many days the listing covers when no --date is given (today included)."""

@@ -13,18 +13,26 @@ import click
 
 from broadcast.audio import LoudnessTarget, OutputFormat, measure
 from broadcast.bulletin import load_bulletin
-from broadcast.cli.app import SpeechChoice, lexicon_for, progress_bar, speech_options
+from broadcast.cli.app import (
+    SpeechChoice,
+    lexicon_for,
+    progress_bar,
+    settings_from_options,
+    speech_options,
+)
 from broadcast.errors import BroadcastError
 from broadcast.outputs import SPEC_HELP, Output, parse_output_spec
 from broadcast.outputs.device import SoundCard
 from broadcast.outputs.icecast import IcecastMount
 from broadcast.outputs.player import Airing
 from broadcast.render import render_bulletin
+from broadcast.schedule import LoudnessSettings
 from broadcast.vietnamese import TextDecodingError, chunk_spoken, decode_text, to_spoken
 
 SCRIPT_SUFFIXES = (".md", ".txt")
 RECEIVERS_JOIN_S = 2.0
 """Silence sent on a new Icecast stream before playing, so waiting receivers join in time."""
+_LOUDNESS = LoudnessSettings()
 
 
 @click.command()
@@ -32,10 +40,10 @@ RECEIVERS_JOIN_S = 2.0
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path, dir_okay=False),
               required=True, help="Audio file to write (.mp3, .wav or .flac).")
 @speech_options
-@click.option("--target-lufs", type=click.FloatRange(-31, -10), default=-16.0,
-              show_default=True, help="Integrated loudness target.")
-@click.option("--true-peak", type=click.FloatRange(-9, 0), default=-1.5, show_default=True,
-              help="Highest true peak allowed, in dBTP.")
+@click.option("--target-lufs", type=float, default=_LOUDNESS.target_lufs, show_default=True,
+              help="Integrated loudness target, -31 to -10 LUFS.")
+@click.option("--true-peak", type=float, default=_LOUDNESS.true_peak_dbtp, show_default=True,
+              help="Highest true peak allowed, -9 to 0 dBTP.")
 @click.option("--bitrate", type=click.Choice(["48", "64", "96", "128", "160", "192"]),
               default="96", show_default=True, help="MP3 bitrate in kbit/s.")
 @click.option("--sample-rate", type=click.Choice(["22050", "24000", "44100", "48000"]),
@@ -46,7 +54,11 @@ def render(
 ) -> None:
     """Render one approved script to a loudness-normalized audio file."""
     bulletin = load_bulletin(script)
-    settings = speech.settings(LoudnessTarget(target_lufs, true_peak))
+    loudness = settings_from_options(
+        LoudnessSettings, {"target_lufs": target_lufs, "true_peak_dbtp": true_peak},
+        {("target_lufs",): "--target-lufs", ("true_peak_dbtp",): "--true-peak"},
+    )
+    settings = speech.settings(LoudnessTarget.from_settings(loudness))
     fmt = OutputFormat.for_path(out, sample_rate=int(sample_rate), bitrate_kbps=int(bitrate))
     with progress_bar("Speaking") as progress:
         result = render_bulletin(bulletin, out, settings, fmt, progress)
@@ -56,8 +68,8 @@ def render(
     meta = result.metadata
     click.echo(
         f"Wrote {out}: {figures.duration_s:.1f} s, {figures.integrated_lufs:.1f} LUFS, "
-        f"true peak {figures.true_peak_dbtp:.1f} dBTP, engine {meta['engine']}, "
-        f"{meta['chunks']} chunks ({meta['cache_hits']} from cache), {meta['retries']} retries"
+        f"true peak {figures.true_peak_dbtp:.1f} dBTP, engine {meta.engine}, "
+        f"{meta.chunks} chunks ({meta.cache_hits} from cache), {meta.retries} retries"
     )
 
 

@@ -11,11 +11,11 @@ from typing import Any
 import click
 
 from broadcast.asrun import AsRunLog, Row
-from broadcast.config import load_schedule
 from broadcast.daemon import Daemon, DaemonOptions, lock_holder
 from broadcast.planner import plan
+from broadcast.schedule import ENGINE_CHOICES
+from broadcast.schedule_file import load_schedule
 from broadcast.status import read_status
-from broadcast.tts import ENGINE_NAMES
 
 schedule_option = click.option(
     "--schedule", "schedule_path", type=click.Path(path_type=Path, dir_okay=False),
@@ -35,7 +35,7 @@ def _state_dir(schedule_path: Path, state_dir: Path | None) -> Path:
 @click.command()
 @schedule_option
 @state_dir_option
-@click.option("--engine", type=click.Choice(ENGINE_NAMES),
+@click.option("--engine", type=click.Choice(ENGINE_CHOICES),
               help="Override the schedule's speech engine.")
 @click.option("--horizon-hours", type=click.FloatRange(min=2), default=48.0, show_default=True,
               help="Render ahead everything airing within this many hours.")

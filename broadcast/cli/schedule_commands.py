@@ -12,24 +12,24 @@ from typing import Any
 
 import click
 
-from broadcast.bulletin import load_bulletin, require_approved
-from broadcast.config import (
+from broadcast.bulletin import BulletinError, load_bulletin, require_approved
+from broadcast.errors import BroadcastError, Location
+from broadcast.estimate import Estimator
+from broadcast.planner import Broadcast, plan
+from broadcast.prerender import schedule_lexicon
+from broadcast.schedule import (
     AiredItem,
     AudioItem,
     ChimeItem,
-    Estimator,
     RelayItem,
     Schedule,
     ScheduleError,
     ScriptItem,
     SilenceItem,
-    load_schedule,
     parse_date,
     schedule_json_schema,
 )
-from broadcast.errors import BroadcastError, Location
-from broadcast.planner import Broadcast, plan
-from broadcast.prerender import schedule_lexicon
+from broadcast.schedule_file import load_schedule
 from broadcast.vietnamese import Lexicon, TextDecodingError, decode_text, to_spoken
 
 schedule_option = click.option(
@@ -258,8 +258,8 @@ def _pieces(line: str) -> list[tuple[int, str]]:
 def _script_problems(path: Path, lexicon: Lexicon) -> list[BroadcastError]:
     try:
         bulletin = load_bulletin(path)
-    except BroadcastError as exc:
-        return [exc]
+    except BulletinError as exc:
+        return list(exc.problems)
     problems: list[BroadcastError] = []
     try:
         require_approved(bulletin)

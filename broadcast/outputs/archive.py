@@ -30,9 +30,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from broadcast.config import DEFAULT_TIMEZONE
 from broadcast.errors import BroadcastError
 from broadcast.fileio import atomic_path, write_text_atomic
+from broadcast.schedule import DEFAULT_TIMEZONE
 
 DEFAULT_KEEP_DAYS = 90
 SIDECAR_SUFFIX = ".json"

@@ -45,8 +45,48 @@ class Output(Protocol):
     def describe(self) -> str:
         """A short name for logs and the as-run log, e.g. ``icecast 127.0.0.1:8000/khu-pho-1``."""
 
+    def start(self) -> None:
+        """Get ready ahead of airings (a stream connects, for receivers to join); never waits."""
+
+    def check(self) -> None:
+        """Raise :class:`OutputError` saying why airings would fail now (each looks again)."""
+
     def open(self, label: str) -> Sink:
         """Get ready to air; the sink takes samples at once. ``label`` names the airing."""
 
     def close(self) -> None:
         """Release what the output holds between airings (a stream connection, a process)."""
+
+
+class OutputBase:
+    """``start``, ``check`` and ``close`` with nothing to do, for outputs to keep or override."""
+
+    def start(self) -> None:
+        """Nothing to get ready ahead of the airings."""
+
+    def check(self) -> None:
+        """Nothing to look at ahead of the airings."""
+
+    def close(self) -> None:
+        """Nothing is held between airings."""
+
+
+class UnusableOutput(OutputBase):
+    """An output whose settings cannot be used (a missing password, say).
+
+    Every airing on it fails with the reason, so the zone's other outputs still air and the
+    as-run log says why this one did not.
+    """
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.name = name
+        self.problem = problem
+
+    def describe(self) -> str:
+        return self.name
+
+    def check(self) -> None:
+        raise OutputError(self.problem)
+
+    def open(self, label: str) -> Sink:
+        raise OutputError(self.problem)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from broadcast.outputs.base import SAMPLE_RATE, OutputError
+from broadcast.outputs.base import SAMPLE_RATE, OutputBase, OutputError
+from broadcast.schedule import DeviceOutput
 
 PLAYER_LATENCY_MS = 250
 """The sound server's buffer for our stream: big enough that a busy machine lets no silence in.
@@ -138,14 +139,32 @@ class _PlayerSink:
             self._errors.close()
 
 
-class SoundCard:
+class SoundCard(OutputBase):
     """The local sound device as an output: PulseAudio/PipeWire, else ALSA (see module doc)."""
 
     def __init__(self, sink: str | None = None) -> None:
         self.sink = sink
 
+    @classmethod
+    def from_settings(cls, settings: DeviceOutput, base_dir: Path) -> SoundCard:
+        return cls(settings.sink)
+
+    @classmethod
+    def from_spec(cls, spec: str) -> SoundCard:
+        """``device`` or ``device:SINK`` on the command line."""
+        return cls(spec.partition(":")[2] or None)
+
     def describe(self) -> str:
         return f"device {self.sink or 'default'}"
+
+    def check(self) -> None:
+        """Raise :class:`NoSoundDevice` when there is none now (each airing looks again)."""
+        try:
+            find_sound_device(self.sink)
+        except NoSoundDevice as exc:
+            raise NoSoundDevice(
+                f"{exc} Broadcasts will be logged as failed until one is connected."
+            ) from None
 
     def open(self, label: str) -> _PlayerSink:
         """Start the player now, idle, so the first samples play the moment they arrive.
@@ -155,9 +174,6 @@ class SoundCard:
         """
         device = find_sound_device(self.sink)
         return _PlayerSink(player_command(device, label))
-
-    def close(self) -> None:
-        """Nothing is held between airings."""
 
 
 def player_command(device: SoundDevice, label: str) -> list[str]:

@@ -13,7 +13,8 @@ import time
 import wave
 from pathlib import Path
 
-from broadcast.outputs.base import BYTES_PER_SECOND, SAMPLE_RATE, OutputError
+from broadcast.outputs.base import BYTES_PER_SECOND, SAMPLE_RATE, OutputBase, OutputError
+from broadcast.schedule import FileOutput
 
 LEAD_S = 0.2
 """How far ahead of real time a file may be written."""
@@ -74,11 +75,24 @@ class _WavSink:
             raise OutputError(f"cannot write {self.target}: {exc.strerror or exc}") from None
 
 
-class WavFolder:
+class WavFolder(OutputBase):
     """Writes each airing to ``folder/<label>.wav``."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+
+    @classmethod
+    def from_settings(cls, settings: FileOutput, base_dir: Path) -> WavFolder:
+        """The folder a schedule.yaml output names, relative to ``base_dir``."""
+        return cls(base_dir / settings.folder)
+
+    @classmethod
+    def from_spec(cls, spec: str) -> WavFolder:
+        """``file:FOLDER`` on the command line."""
+        folder = spec.partition(":")[2]
+        if not folder:
+            raise OutputError(f"'{spec}' names no folder. Write file:FOLDER, e.g. file:out/.")
+        return cls(Path(folder))
 
     def describe(self) -> str:
         return f"file {self.folder}"
@@ -96,6 +110,3 @@ class WavFolder:
             target = self.folder / f"{label}-{number}.wav"
             number += 1
         return _WavSink(target)
-
-    def close(self) -> None:
-        """Nothing is held between airings."""

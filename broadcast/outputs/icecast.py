@@ -1,23 +1,18 @@
 """A mount on an Icecast server, which IP/4G loudspeaker receivers pull.
 
-The mount stays connected between broadcasts so receivers stay connected too. One long-lived
-ffmpeg encodes raw PCM from its stdin to MP3 on its stdout, and the mount sends that to the server
-itself, as a source (an HTTP PUT, which Icecast takes from version 2.4 on), so the password is
-never on a command line where ``ps`` would show it. A feeder thread keeps
-that stream going by the wall clock, one 100 ms block at a time and never more than ``LEAD_S``
-ahead: the airing's samples when one is on, otherwise silence or the idle sound. When the server
-goes away the feeder logs it, keeps the clock (the blocks due meanwhile are lost, not queued),
-and reconnects with a growing pause; an airing that lost time that way fails at ``finish()``.
+The mount stays connected between broadcasts so receivers stay connected too: one long-lived
+stream (see :mod:`broadcast.outputs.icecast_source`) carries it to the server. A feeder thread
+keeps that stream going by the wall clock, one 100 ms block at a time and never more than
+``LEAD_S`` ahead: the airing's samples when one is on, otherwise silence or the idle sound. When
+the server goes away the feeder logs it, keeps the clock (the blocks due meanwhile are lost, not
+queued), and reconnects with a growing pause; an airing that lost time that way fails at
+``finish()``.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import logging
 import os
-import re
-import socket
 import subprocess
 import threading
 import time
@@ -25,9 +20,9 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from broadcast import __version__
-from broadcast.config import IcecastOutput
-from broadcast.outputs.base import BYTES_PER_SECOND, SAMPLE_RATE, OutputError
+from broadcast.outputs.base import BYTES_PER_SECOND, SAMPLE_RATE, OutputBase, OutputError
+from broadcast.outputs.icecast_source import Encoder, EncoderGone, source_request
+from broadcast.schedule import IcecastOutput
 
 logger = logging.getLogger(__name__)
 
@@ -42,18 +37,11 @@ AHEAD_BYTES = int(BYTES_PER_SECOND * 0.2)
 """A sink's writer waits while more than this is queued."""
 MAX_BEHIND_S = 0.5
 """A feeder further behind than this (a starved machine) skips ahead rather than catch up."""
-STALL_S = 5.0
-"""A connected encoder that takes no audio for this long is given up and restarted."""
-CONNECT_S = 30.0
-"""How long a starting encoder may take to connect (a busy machine starts ffmpeg slowly)."""
-MAX_PENDING_BYTES = BYTES_PER_SECOND // 2
-"""Audio kept for an encoder that is not taking it; older audio is dropped, not queued."""
 TEND_EVERY = 5
 """A connected encoder's messages and exit are checked every this many blocks."""
 FIRST_RETRY_S = 0.5
 MAX_RETRY_S = 30.0
 _SILENCE = bytes(BLOCK_BYTES)
-_STDERR_KEPT = 4096
 
 
 @dataclass
@@ -66,214 +54,6 @@ class FeedStats:
     max_late_s: float = 0.0
     skipped_s: float = 0.0
     """Time the feeder fell so far behind that it jumped ahead."""
-
-
-class _EncoderGone(Exception):
-    """The encoder process exited or stopped taking audio."""
-
-
-_SYNC_RE = re.compile(rb"\xff[\xe0-\xff]")
-"""Where an MP3 frame can begin: eleven set bits."""
-
-_ANSWERS = {
-    b"401": "the server refused the source password",
-    b"403": "the server refused the mount; another source may be using it",
-}
-
-
-def _source_request(host: str, port: int, mount: str, user: str, password: str) -> bytes:
-    """What a source sends to start a stream on Icecast 2.4 (an HTTP PUT that never ends)."""
-    credentials = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-    return (
-        f"PUT {urllib.parse.quote(mount)} HTTP/1.1\r\n"
-        f"Host: {host}:{port}\r\n"
-        f"Authorization: Basic {credentials}\r\n"
-        f"User-Agent: broadcast/{__version__}\r\n"
-        "Content-Type: audio/mpeg\r\n"
-        "Ice-Public: 0\r\n"
-        "\r\n"
-    ).encode()
-
-
-def _said(exc: OSError, host: str) -> str:
-    """A connection error in plain words."""
-    if isinstance(exc, socket.gaierror):
-        return f"cannot find the address of {host}"
-    if isinstance(exc, TimeoutError):
-        return f"no answer within {CONNECT_S:.0f} s"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, BrokenPipeError | ConnectionResetError):
-        return "the server closed the connection"
-    return exc.strerror or str(exc)
-
-
-class _Encoder:
-    """One stream to the server: ffmpeg encodes PCM from its stdin to MP3 on its stdout, and
-    this sends the MP3 to Icecast itself, so the password is never on a command line. Nothing
-    here blocks the feeder: a thread of its own connects, and then the pipes and the socket are
-    read and written without waiting.
-    """
-
-    def __init__(
-        self, command: list[str], host: str, port: int, request: bytes, bitrate_kbps: int
-    ) -> None:
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            bufsize=0,
-        )
-        assert self.process.stdin and self.process.stdout and self.process.stderr
-        self._stdin = self.process.stdin.fileno()
-        self._stdout = self.process.stdout.fileno()
-        self._stderr = self.process.stderr.fileno()
-        # The pipes are read and written by descriptor but closed only through their file
-        # objects, so a descriptor number is never closed twice (another thread may reuse it).
-        for descriptor in (self._stdin, self._stdout, self._stderr):
-            os.set_blocking(descriptor, False)
-        self.connected = False
-        self._host = host
-        self._lock = threading.Lock()
-        self._socket: socket.socket | None = None
-        self._stopped = False
-        self._failure: str | None = None
-        self._messages = bytearray()
-        self._pending = bytearray()
-        self._mp3 = bytearray()
-        self._mp3_kept = bitrate_kbps * 1000 // 8 * MAX_PENDING_BYTES // BYTES_PER_SECOND
-        self._last_progress = time.monotonic()
-        threading.Thread(target=self._connect, args=(port, request), daemon=True,
-                         name=f"icecast connect {host}:{port}").start()
-
-    def _connect(self, port: int, request: bytes) -> None:
-        """Open the stream on the server (in its own thread: name lookups and connects wait)."""
-        try:
-            connection = socket.create_connection((self._host, port), timeout=CONNECT_S)
-        except OSError as exc:
-            self._failure = _said(exc, self._host)
-            return
-        try:
-            connection.sendall(request)
-            answer = b""
-            while b"\r\n\r\n" not in answer and len(answer) < 16384:
-                piece = connection.recv(4096)
-                if not piece:
-                    break
-                answer += piece
-        except OSError as exc:
-            connection.close()
-            self._failure = _said(exc, self._host)
-            return
-        status = answer.split(b"\r\n", 1)[0]
-        code = status.split(b" ")[1] if status.count(b" ") else b""
-        if code != b"200":
-            connection.close()
-            self._failure = _ANSWERS.get(code) or (
-                f"the server answered '{status.decode(errors='replace')}'" if status
-                else "the server closed the connection"
-            )
-            return
-        connection.setblocking(False)
-        with self._lock:
-            if self._stopped:
-                connection.close()
-                return
-            self._socket = connection
-        self.connected = True
-
-    def read_messages(self) -> None:
-        """Keep the end of what ffmpeg says (for when it exits)."""
-        with contextlib.suppress(BlockingIOError):
-            while chunk := os.read(self._stderr, 65536):
-                self._messages += chunk
-                del self._messages[:-_STDERR_KEPT]
-
-    def send(self, block: bytes) -> float:
-        """Hand ``block`` to ffmpeg and what it has encoded to the server, without waiting;
-        returns the seconds of stale audio dropped.
-
-        Raises :class:`_EncoderGone` when the stream has ended or has stopped taking audio.
-        """
-        if self._failure is not None:
-            raise _EncoderGone(self._failure)
-        self._pending += block
-        try:
-            written = os.write(self._stdin, self._pending)
-        except BlockingIOError:
-            written = 0
-        except OSError as exc:
-            raise _EncoderGone(exc.strerror or str(exc)) from None
-        del self._pending[:written]
-        now = time.monotonic()
-        if self._pass_on() and written:
-            self._last_progress = now
-        elif self.connected and now - self._last_progress > STALL_S:
-            raise _EncoderGone(f"the stream took no audio for {STALL_S:.0f} s")
-        elif not self.connected and now - self._last_progress > CONNECT_S:
-            raise _EncoderGone(f"no answer within {CONNECT_S:.0f} s")
-        dropped = len(self._pending) - MAX_PENDING_BYTES
-        if dropped <= 0:
-            return 0.0
-        del self._pending[:dropped]
-        return dropped / BYTES_PER_SECOND
-
-    def _pass_on(self) -> bool:
-        """Move encoded audio from ffmpeg to the server; True unless the server is not taking it
-        (or has not accepted the stream yet).
-
-        Until the server has accepted the stream, only the newest half second of it is kept.
-        """
-        with contextlib.suppress(BlockingIOError):
-            while chunk := os.read(self._stdout, 65536):
-                self._mp3 += chunk
-        connection = self._socket
-        if connection is None:
-            if len(self._mp3) > self._mp3_kept:
-                del self._mp3[: len(self._mp3) - self._mp3_kept]
-                sync = _SYNC_RE.search(self._mp3)
-                del self._mp3[: sync.start() if sync else len(self._mp3)]
-            return False
-        if not self._mp3:
-            return True
-        try:
-            sent = connection.send(self._mp3)
-        except BlockingIOError:
-            return False
-        except OSError as exc:
-            raise _EncoderGone(_said(exc, self._host)) from None
-        del self._mp3[:sent]
-        return True
-
-    def exited(self) -> bool:
-        return self._failure is not None or self.process.poll() is not None
-
-    def reason(self) -> str:
-        """Why the stream ended, in plain words."""
-        if self._failure is not None:
-            return self._failure
-        self.read_messages()
-        lines = self._messages.decode(errors="replace").splitlines()
-        said = next((line.strip() for line in reversed(lines) if line.strip()
-                     and not line.startswith(("size=", "video:", "Conversion failed"))), "")
-        return said or f"ffmpeg exited with code {self.process.returncode}"
-
-    def stop(self) -> None:
-        assert self.process.stdin and self.process.stdout and self.process.stderr
-        with self._lock:
-            self._stopped = True
-            connection, self._socket = self._socket, None
-        if connection is not None:
-            connection.close()
-        with contextlib.suppress(OSError):
-            self.process.stdin.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process.stdout.close()
-        self.process.stderr.close()
 
 
 def _redact(text: str, password: str) -> str:
@@ -357,7 +137,7 @@ class IcecastSink:
             self._missed_s += seconds
 
 
-class IcecastMount:
+class IcecastMount(OutputBase):
     """A zone's Icecast mount (see the module notes); ``start()`` connects it ahead of airings."""
 
     def __init__(
@@ -383,7 +163,7 @@ class IcecastMount:
         self._stopping = threading.Event()
         self._idle_pcm = b""
         # Owned by the feeder thread.
-        self._encoder: _Encoder | None = None
+        self._encoder: Encoder | None = None
         self._dropped = False
         self._down_since = 0.0
         self._retry_at = 0.0
@@ -393,7 +173,7 @@ class IcecastMount:
         return f"IcecastMount({self.describe()!r})"
 
     @classmethod
-    def from_config(cls, output: IcecastOutput, base_dir: Path) -> IcecastMount:
+    def from_settings(cls, output: IcecastOutput, base_dir: Path) -> IcecastMount:
         """The mount a schedule.yaml output names; paths in it are relative to ``base_dir``."""
         address, mount = output.mount.split("/", 1)
         host, port = address.rsplit(":", 1)
@@ -423,6 +203,11 @@ class IcecastMount:
                 )
         idle = base_dir / output.idle if output.idle is not None else None
         return cls(host, int(port), mount, output.user, password, output.bitrate_kbps, idle)
+
+    @classmethod
+    def from_spec(cls, spec: str) -> IcecastMount:
+        """``icecast://USER:PASSWORD@HOST:PORT/MOUNT`` on the command line."""
+        return cls.from_url(spec)
 
     @classmethod
     def from_url(
@@ -547,7 +332,7 @@ class IcecastMount:
                 if self._encoder is not None:
                     try:
                         dropped = self._encoder.send(block)
-                    except _EncoderGone as gone:
+                    except EncoderGone as gone:
                         self._down(now, None if self._encoder.exited() else str(gone))
                 if airing is not None:
                     if not self._carries():
@@ -575,9 +360,9 @@ class IcecastMount:
             if now < self._retry_at:
                 return
             try:
-                request = _source_request(self.host, self.port, self.mount, self.user,
+                request = source_request(self.host, self.port, self.mount, self.user,
                                           self._password)
-                self._encoder = _Encoder(self._command(), self.host, self.port, request,
+                self._encoder = Encoder(self._command(), self.host, self.port, request,
                                          self.bitrate_kbps)
             except OSError as exc:
                 self._down(now, f"cannot start ffmpeg: {exc.strerror}; is it installed?")

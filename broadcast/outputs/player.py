@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from broadcast.audio import LoudnessTarget, peak_limiter
 from broadcast.outputs.base import BYTES_PER_SECOND, SAMPLE_RATE, Output, OutputError, Sink
 
 FIRST_BLOCK_S = 0.3
@@ -54,13 +55,20 @@ class AiringResult:
                 for r in self.outputs if not r.ok and r.error]
 
 
-def decode_command(path: Path, gain_db: float = 0.0, offset_s: float = 0.0) -> list[str]:
-    """ffmpeg turning ``path`` into the outputs' PCM, from ``offset_s``, ``gain_db`` louder."""
+def decode_command(
+    path: Path,
+    gain_db: float = 0.0,
+    offset_s: float = 0.0,
+    true_peak_dbtp: float = LoudnessTarget.true_peak_dbtp,
+) -> list[str]:
+    """ffmpeg turning ``path`` into the outputs' PCM, from ``offset_s``, ``gain_db`` louder.
+
+    A zone's gain is followed by the same limiter as mastering, at the true-peak ceiling
+    ``true_peak_dbtp``, so that a louder zone stays under the ceiling the schedule sets.
+    """
     seek = ["-ss", f"{offset_s:.3f}"] if offset_s > 0 else []
-    # A louder zone must not clip: its gain is followed by the same peak ceiling as mastering.
-    volume = [] if not gain_db else [
-        "-af", f"volume={gain_db:.2f}dB,alimiter=limit=-2.5dB:level=false:latency=true"
-    ]
+    limited = [f"volume={gain_db:.2f}dB", f"aresample={SAMPLE_RATE}", peak_limiter(true_peak_dbtp)]
+    volume = ["-af", ",".join(limited)] if gain_db else []
     return ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", *seek, "-i", str(path),
             *volume, "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1", "pipe:1"]
 
@@ -140,7 +148,8 @@ class _Feed:
 
 
 class Airing:
-    """One program file airing on a zone's outputs."""
+    """One program file airing on a zone's outputs, ``gain_db`` louder (for that zone) but
+    never past the true-peak ceiling ``true_peak_dbtp`` (see :func:`decode_command`)."""
 
     def __init__(
         self,
@@ -150,13 +159,14 @@ class Airing:
         label: str,
         gain_db: float = 0.0,
         offset_s: float = 0.0,
+        true_peak_dbtp: float = LoudnessTarget.true_peak_dbtp,
     ) -> None:
         if shutil.which("ffmpeg") is None:
             raise OutputError("ffmpeg is not installed. Run 'make run' once to install it.")
         self.path = path
         self.label = label
         self.offset_s = offset_s
-        command = decode_command(path, gain_db, offset_s)
+        command = decode_command(path, gain_db, offset_s, true_peak_dbtp)
         self._feeds = [_Feed(output, command, label) for output in outputs]
         self._started = 0.0
         self._started_clock = 0.0

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from broadcast.schedule import AUTO, ENGINE_CHOICES, ENGINES, TtsSettings
 from broadcast.tts.base import EngineError, SpeechClip, SpeechEngine
 from broadcast.tts.cache import CacheError, ChunkCache
 from broadcast.tts.espeak import EspeakEngine
 from broadcast.tts.gtts_engine import GttsEngine, RetryPolicy
 from broadcast.tts.speaker import Speech, SpeechProgress, speak
 
-ENGINE_NAMES = ("auto", "gtts", "espeak")
-
 __all__ = [
-    "ENGINE_NAMES",
     "CacheError",
     "ChunkCache",
     "EngineError",
@@ -26,41 +24,44 @@ __all__ = [
     "SpeechProgress",
     "engine_chain",
     "speak",
+    "speech_engines",
 ]
 
 
+def speech_engines(tts: TtsSettings) -> dict[str, SpeechEngine]:
+    """One engine of each kind in :data:`broadcast.schedule.ENGINES`, set up as ``tts`` says."""
+    return {
+        name: kind.load().from_settings(tts.engine_settings(name))
+        for name, kind in ENGINES.items()
+    }
+
+
 def engine_chain(
-    names: Sequence[str],
-    *,
-    google: GttsEngine | None = None,
-    offline: EspeakEngine | None = None,
+    names: Sequence[str], engines: Mapping[str, SpeechEngine]
 ) -> tuple[tuple[SpeechEngine, ...], str | None]:
     """The engines to try in order, and a note for the operator when ``auto`` had to skip one.
 
-    ``auto`` means Google when its host answers right now, then espeak-ng; with no internet it
-    goes straight to espeak-ng instead of waiting through Google's retries.
+    ``auto`` means the online engines (Google) whose host answers right now, then the offline
+    ones (espeak-ng); with no internet it goes straight to espeak-ng instead of waiting through
+    Google's retries.
     """
-    google = google or GttsEngine()
-    offline = offline or EspeakEngine()
     chain: list[SpeechEngine] = []
     note = None
     for name in names:
-        if name == "gtts":
-            chain.append(google)
-        elif name == "espeak":
-            chain.append(offline)
-        elif name == "auto":
-            if google.reachable():
-                chain.append(google)
-            else:
-                note = (
-                    "Google TTS cannot be reached (no internet?). "
-                    "Using the offline espeak-ng voice."
-                )
-            chain.append(offline)
+        if name == AUTO:
+            unreachable = [kind.label for kind_name, kind in ENGINES.items()
+                           if kind.online and not engines[kind_name].reachable()]
+            chain.extend(engines[kind_name] for kind_name, kind in ENGINES.items()
+                         if not kind.online or kind.label not in unreachable)
+            if unreachable:
+                offline = [kind.label for kind in ENGINES.values() if not kind.online]
+                note = (f"{' and '.join(unreachable)} cannot be reached (no internet?). "
+                        f"Using the offline {' and '.join(offline)}.")
+        elif name in engines:
+            chain.append(engines[name])
         else:
             raise EngineError(
-                f"engine '{name}' is not known. Use one of: {', '.join(ENGINE_NAMES)}."
+                f"engine '{name}' is not known. Use one of: {', '.join(ENGINE_CHOICES)}."
             )
     unique: list[SpeechEngine] = []
     for engine in chain:

@@ -9,27 +9,26 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from broadcast.schedule import EspeakSettings
 from broadcast.tts.base import EngineError, SpeechClip
 
-VOICES = ("vi", "vi-vn-x-central", "vi-vn-x-south")
+_DEFAULTS = EspeakSettings()
 
 
 @dataclass(frozen=True)
 class EspeakEngine:
     """Speech from espeak-ng. ``rate`` is words per minute, ``pitch`` 0 to 99."""
 
-    voice: str = "vi"
-    rate: int = 150
-    pitch: int = 50
+    voice: str = _DEFAULTS.voice
+    rate: int = _DEFAULTS.rate
+    pitch: int = _DEFAULTS.pitch
     name: str = "espeak"
     max_chunk_chars: int = 400
     concurrency: int = 2
 
-    def __post_init__(self) -> None:
-        if self.voice not in VOICES:
-            raise EngineError(
-                f"espeak voice '{self.voice}' is not known. Use one of: {', '.join(VOICES)}."
-            )
+    @classmethod
+    def from_settings(cls, settings: EspeakSettings) -> EspeakEngine:
+        return cls(voice=settings.voice, rate=settings.rate, pitch=settings.pitch)
 
     @property
     def identity(self) -> str:

@@ -38,11 +38,13 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.ssl_match_hostname import CertificateError
 
+from broadcast.schedule import GttsSettings
 from broadcast.tts.base import EngineError, SpeechClip
 from broadcast.tts.mp3 import inspect_mp3
 
 GTTS_MAX_CHARS = 100
 """gTTS sends at most this many characters per request."""
+_DEFAULTS = GttsSettings()
 
 
 def google_base_url(tld: str) -> str:
@@ -53,7 +55,7 @@ def google_base_url(tld: str) -> str:
 class RetryPolicy:
     """How hard to try before giving up on a chunk."""
 
-    attempts: int = 10
+    attempts: int = _DEFAULTS.retries + 1
     base_delay_s: float = 0.5
     max_delay_s: float = 8.0
 
@@ -176,16 +178,23 @@ def _failure(exc: requests.RequestException) -> _Retryable | EngineError:
 class GttsEngine:
     """Speech from Google. ``tld`` picks Google's host suffix (``com``, ``com.vn``)."""
 
-    tld: str = "com"
-    slow: bool = False
-    timeout_s: float = 15.0
-    concurrency: int = 4
+    tld: str = _DEFAULTS.tld
+    slow: bool = _DEFAULTS.slow
+    timeout_s: float = _DEFAULTS.timeout
+    concurrency: int = _DEFAULTS.concurrency
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     name: str = "gtts"
     max_chunk_chars: int = GTTS_MAX_CHARS
     _kept: queue.SimpleQueue[_Kept] = field(  # one per request in flight
         default_factory=queue.SimpleQueue, init=False, repr=False, compare=False
     )
+
+    @classmethod
+    def from_settings(cls, settings: GttsSettings) -> GttsEngine:
+        return cls(
+            tld=settings.tld, slow=settings.slow, timeout_s=settings.timeout,
+            concurrency=settings.concurrency, retry=RetryPolicy(attempts=settings.retries + 1),
+        )
 
     @property
     def identity(self) -> str:

@@ -1,6 +1,5 @@
-"""Audio: measurement, speech processing for horn loudspeakers, loudness mastering, assembly.
+"""Loudness mastering: speech processing, trial gains, the peak limiter, and the mastering line.
 
-ffmpeg's filters do the signal work; this module chooses them, runs them and checks the result.
 Loudness is handled by measuring, applying one gain and limiting peaks, then measuring again and
 correcting the small loss the limiter causes. That keeps the gain linear (no pumping), lands within
 a few tenths of an LU of the target, and never lets ffmpeg's loudnorm fall back to its dynamic mode
@@ -8,21 +7,15 @@ or resample to 192 kHz behind our back.
 
 Many sources can be mastered together on a :class:`MasteringLine`, where each ffmpeg run takes
 every source one step on: starting ffmpeg once per step for the lot, not once per source, is what
-makes short pieces such as a bulletin's paragraphs cheap. Mastered pieces are joined with silence
-between them (:func:`join_mastered`) without measuring the whole again: the meter's 100 ms
-readings of each piece are kept and gated together, as the meter itself would over the whole.
+makes short pieces such as a bulletin's paragraphs cheap.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 import re
-import shutil
-import subprocess
 import tempfile
-import threading
 import wave
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -30,23 +23,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from broadcast.errors import BroadcastError
+from broadcast.audio.encoding import JOINABLE_MP3, OutputFormat, codec_drift_db
+from broadcast.audio.ffmpeg import AudioError, run_ffmpeg
+from broadcast.audio.measurement import SILENCE_LUFS, AudioFigures, MeterLog, parse_ebur128
 from broadcast.fileio import atomic_path
-from broadcast.tts.mp3 import inspect_mp3, leading_frames, sound_frames
+from broadcast.schedule import LoudnessSettings
+from broadcast.tts.mp3 import sound_frames
 
-SILENCE_LUFS = -70.0
-"""What the meter reports for audio with nothing above its gate."""
-
-_LAME_QUALITY = "7"
-"""LAME's algorithm quality (0 best and slowest to 9). Its default, 3, takes 2.5 times the
-processor time of 7 for speech at our bit rates, with no difference in how close the decoded
-audio stays to the original (25.3 dB against 25.9 dB signal-to-noise on a bulletin at 96 kbit/s);
-rendering is bound by the processor while the speech comes in."""
+_DEFAULT_LOUDNESS = LoudnessSettings()
 
 _LIMITER_MARGIN_DB = 1.0
 """Sample-peak limit sits this far under the true-peak ceiling: room for inter-sample peaks and
 for the MP3 encoder's overshoot."""
-
 
 _GAIN_TOLERANCE_LU = 0.3
 """An encoded file further than this from its target is encoded once more, corrected."""
@@ -59,58 +47,18 @@ _COMPRESSION_LOSS_DB = 5.0
 """About how much the compressor lowers speech brought to its reference level."""
 
 
-class AudioError(BroadcastError):
-    """ffmpeg is missing, failed, or the audio is not usable."""
-
-
 @dataclass(frozen=True)
 class LoudnessTarget:
     """Where finished audio must land (EBU R 128 style figures)."""
 
-    integrated_lufs: float = -16.0
-    true_peak_dbtp: float = -1.5
-    loudness_range_lu: float = 7.0
-
-
-@dataclass(frozen=True)
-class OutputFormat:
-    """How finished audio is encoded."""
-
-    codec: Literal["mp3", "wav", "flac"] = "mp3"
-    sample_rate: int = 48000
-    channels: int = 1
-    bitrate_kbps: int = 96
+    integrated_lufs: float = _DEFAULT_LOUDNESS.target_lufs
+    true_peak_dbtp: float = _DEFAULT_LOUDNESS.true_peak_dbtp
+    loudness_range_lu: float = _DEFAULT_LOUDNESS.loudness_range_lu
 
     @classmethod
-    def for_path(cls, path: Path, **overrides: int) -> OutputFormat:
-        """The default format for a file name's extension (.mp3, .wav or .flac)."""
-        suffix = path.suffix.lower().lstrip(".")
-        if suffix not in ("mp3", "wav", "flac"):
-            raise AudioError(
-                f"cannot write '{path.name}': use a file name ending in .mp3, .wav or .flac."
-            )
-        return cls(codec=suffix, **overrides)  # type: ignore[arg-type]
-
-    def ffmpeg_args(self) -> list[str]:
-        args = ["-ar", str(self.sample_rate), "-ac", str(self.channels)]
-        if self.codec == "mp3":
-            return [*args, "-c:a", "libmp3lame", "-b:a", f"{self.bitrate_kbps}k",
-                    "-compression_level", _LAME_QUALITY, "-f", "mp3"]
-        if self.codec == "flac":
-            return [*args, "-c:a", "flac", "-f", "flac"]
-        return [*args, "-c:a", "pcm_s16le", "-f", "wav"]
-
-
-@dataclass(frozen=True)
-class AudioFigures:
-    """What a meter says about a piece of audio."""
-
-    duration_s: float
-    integrated_lufs: float
-    true_peak_dbtp: float
-    loudness_range_lu: float
-    sample_rate: int
-    channels: int
+    def from_settings(cls, settings: LoudnessSettings) -> LoudnessTarget:
+        """The target a schedule's (or a command line's) loudness settings set."""
+        return cls(settings.target_lufs, settings.true_peak_dbtp, settings.loudness_range_lu)
 
 
 @dataclass(frozen=True)
@@ -137,169 +85,15 @@ class SpeechProcessing:
         ]
 
 
-def require_ffmpeg() -> None:
-    for tool in ("ffmpeg", "ffprobe"):
-        if shutil.which(tool) is None:
-            raise AudioError(f"{tool} is not installed. Run 'make run' once, or install ffmpeg.")
+def peak_limiter(true_peak_dbtp: float, attack_ms: float = 3.0, release_ms: float = 80.0) -> str:
+    """The limiter filter that keeps audio under the true-peak ceiling ``true_peak_dbtp``.
 
-
-def run_ffmpeg(args: Sequence[str], what: str) -> str:
-    require_ffmpeg()
-    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-v", "info", *args]
-    result = subprocess.run(cmd, capture_output=True, text=True, errors="replace", check=False)
-    if result.returncode != 0:
-        tail = "\n".join(result.stderr.strip().splitlines()[-3:])
-        raise AudioError(f"ffmpeg could not {what}: {tail}")
-    return result.stderr
-
-
-_SUMMARY_RE = {
-    "i": re.compile(r"^\s*I:\s+(-?[\d.]+|-inf) LUFS", re.MULTILINE),
-    "lra": re.compile(r"^\s*LRA:\s+(-?[\d.]+) LU", re.MULTILINE),
-    "tp": re.compile(r"^\s*Peak:\s+(-?[\d.]+|-inf) dBFS", re.MULTILINE),
-}
-
-
-_SUMMARY_BLOCK_RE = re.compile(
-    r"\[Parsed_ebur128_(\d+) @ [^\]]+\] Summary:(.*?)(?=\[Parsed_|\Z)", re.DOTALL
-)
-
-
-def _parse_ebur128(stderr: str, peak: bool = True) -> tuple[float, float, float]:
-    """Integrated loudness, true peak (-inf unless ``peak``) and range from ebur128's summary."""
-    summary = stderr[stderr.rfind("Summary:") :] if "Summary:" in stderr else stderr
-    values: dict[str, float] = {"tp": -math.inf}
-    for key, pattern in _SUMMARY_RE.items():
-        if key == "tp" and not peak:
-            continue
-        match = pattern.search(summary)
-        if match is None:
-            raise AudioError("the loudness meter gave no reading for this audio.")
-        text = match.group(1)
-        values[key] = -math.inf if text == "-inf" else float(text)
-    return values["i"], values["tp"], values["lra"]
-
-
-def _meter(
-    source: Path | str, filters: Sequence[str], peak: bool = True
-) -> tuple[float, float, float]:
-    """Integrated loudness, true peak and loudness range of ``source`` after ``filters``.
-
-    ``source`` is a file, or (as text) an ffmpeg lavfi source such as ``anoisesrc=d=6``.
+    ffmpeg's look-ahead limiter works on sample peaks, so it limits ``_LIMITER_MARGIN_DB`` under
+    the ceiling. It belongs after any resampling, so that no peak made by resampling escapes it.
     """
-    inputs = ["-i", str(source)] if isinstance(source, Path) else ["-f", "lavfi", "-i", source]
-    meter = "ebur128=peak=true:framelog=verbose" if peak else "ebur128=framelog=verbose"
-    chain = ",".join([*filters, meter])
-    stderr = run_ffmpeg([*inputs, "-af", chain, "-f", "null", "-"], "measure audio")
-    return _parse_ebur128(stderr, peak=peak)
-
-
-def probe(path: Path) -> tuple[float, int, int]:
-    """Duration in seconds, sample rate and channel count of an audio file."""
-    require_ffmpeg()
-    result = subprocess.run(
-        [
-            "ffprobe", "-v", "error", "-select_streams", "a:0",
-            "-show_entries", "stream=sample_rate,channels:format=duration",
-            "-of", "default=noprint_wrappers=1", str(path),
-        ],
-        capture_output=True, text=True, check=False,
-    )
-    fields = dict(
-        line.split("=", 1) for line in result.stdout.splitlines() if "=" in line
-    )
-    if result.returncode != 0 or "sample_rate" not in fields:
-        raise AudioError(f"'{path}' is not an audio file ffmpeg can read.")
-    duration = float(fields.get("duration", "0") or 0)
-    return duration, int(fields["sample_rate"]), int(fields["channels"])
-
-
-def measure(path: Path) -> AudioFigures:
-    """Duration, integrated loudness, true peak, loudness range, sample rate and channels."""
-    duration, rate, channels = probe(path)
-    integrated, peak, lra = _meter(path, [])
-    return AudioFigures(
-        duration_s=round(duration, 3),
-        integrated_lufs=integrated,
-        true_peak_dbtp=peak,
-        loudness_range_lu=lra,
-        sample_rate=rate,
-        channels=channels,
-    )
-
-
-_CALIBRATION_LOCK = threading.Lock()
-"""Threads that need the same calibration wait for one to make it rather than each making it."""
-
-
-def codec_drift_db(fmt: OutputFormat) -> float:
-    """How much quieter audio measures after encoding in ``fmt`` (LAME CBR loses about 0.4 dB).
-
-    Found once per format by encoding a few seconds of pink noise and measuring both sides.
-    """
-    with _CALIBRATION_LOCK:
-        return _codec_drift_db(fmt)
-
-
-@functools.lru_cache(maxsize=8)
-def _codec_drift_db(fmt: OutputFormat) -> float:
-    if fmt.codec != "mp3":
-        return 0.0
-    with tempfile.TemporaryDirectory(prefix="broadcast-drift-") as tmp:
-        encoded = Path(tmp) / "noise.mp3"
-        noise = f"anoisesrc=d=6:c=pink:a=0.2:r={fmt.sample_rate}:seed=1"
-        run_ffmpeg(["-f", "lavfi", "-i", noise, *fmt.ffmpeg_args(), str(encoded)],
-                    "calibrate the encoder")
-        before, _, _ = _meter(noise, [], peak=False)
-        after, _, _ = _meter(encoded, [])
-    return before - after
-
-
-_JOINABLE_MP3 = ["-write_xing", "0", "-id3v2_version", "0"]
-"""Muxer options for MP3 that will be joined frame by frame: no header frame, no tag."""
-
-_SILENCE_KEPT_S = 10.0
-"""Encoded silence made once per format; longer pauses repeat it."""
-
-
-def silent_frames(fmt: OutputFormat, samples: int) -> tuple[bytes, int]:
-    """Whole MP3 frames of silence in ``fmt``, as near ``samples`` long as frames allow, and
-    how many samples they really hold. Frames of one stream can be put between frames of
-    another of the same rate and channels: the result decodes as one stream.
-    """
-    with _CALIBRATION_LOCK:
-        kept = _encoded_silence(fmt)
-    kept_samples = inspect_mp3(kept).samples
-    repeats, rest = divmod(samples, kept_samples)
-    tail, tail_samples = leading_frames(kept, rest)
-    return kept * repeats + tail, kept_samples * repeats + tail_samples
-
-
-@functools.lru_cache(maxsize=8)
-def _encoded_silence(fmt: OutputFormat) -> bytes:
-    layout = "mono" if fmt.channels == 1 else "stereo"
-    with tempfile.TemporaryDirectory(prefix="broadcast-silence-") as tmp:
-        encoded = Path(tmp) / "silence.mp3"
-        run_ffmpeg(
-            ["-f", "lavfi", "-t", f"{_SILENCE_KEPT_S:g}", "-i",
-             f"anullsrc=r={fmt.sample_rate}:cl={layout}", *fmt.ffmpeg_args(), *_JOINABLE_MP3,
-             str(encoded)],
-            "encode silence",
-        )
-        return encoded.read_bytes()
-
-
-@dataclass(frozen=True)
-class MeterLog:
-    """A meter's readings every 100 ms that are above its absolute gate, in LUFS.
-
-    ``momentary`` readings (400 ms) are what integrated loudness gates; ``short_term`` ones (3 s)
-    are what the loudness range comes from. For pieces played one after another with silence
-    between them, the pieces' readings together are the readings of the whole.
-    """
-
-    momentary: tuple[float, ...]
-    short_term: tuple[float, ...]
+    limit_db = true_peak_dbtp - _LIMITER_MARGIN_DB
+    return (f"alimiter=limit={limit_db:.2f}dB:level=false:attack={attack_ms:g}"
+            f":release={release_ms:g}:latency=true")
 
 
 @dataclass(frozen=True)
@@ -326,6 +120,10 @@ class Mastered:
     log: MeterLog
     samples: int
 
+
+_SUMMARY_BLOCK_RE = re.compile(
+    r"\[Parsed_ebur128_(\d+) @ [^\]]+\] Summary:(.*?)(?=\[Parsed_|\Z)", re.DOTALL
+)
 
 _QUICK_METER = "ebur128=framelog=verbose"
 """Integrated loudness and range only (frame readings go to a log level ffmpeg is not showing)."""
@@ -535,13 +333,11 @@ class MasteringLine:
         self.target = target
         self.fmt = fmt
         self.work = work
-        self.extra = _JOINABLE_MP3 if joinable and fmt.codec == "mp3" else []
-        limit_db = target.true_peak_dbtp - _LIMITER_MARGIN_DB
-        limiter = f"alimiter=limit={limit_db:.2f}dB:level=false:attack=3:release=80:latency=true"
+        self.extra = JOINABLE_MP3 if joinable and fmt.codec == "mp3" else []
         # Speech is processed at the engine's own rate (22-24 kHz), then resampled, then
         # limited at the output rate, so that no peak made by resampling escapes the limiter.
         # Trials go through the same steps as the encode, so one encode is enough.
-        self.limited = [f"aresample={fmt.sample_rate}", limiter]
+        self.limited = [f"aresample={fmt.sample_rate}", peak_limiter(target.true_peak_dbtp)]
         self._on_line: list[_Progress] = []
         self._count = 0
 
@@ -629,7 +425,7 @@ class MasteringLine:
 
     def _advance(self, progress: _Progress, readings: list[_Reading]) -> None:
         target = self.target.integrated_lufs
-        levels = [_parse_ebur128(reading.summary, peak=False)[0] for reading in readings]
+        levels = [parse_ebur128(reading.summary, peak=False)[0] for reading in readings]
         match progress.step:
             case "level":
                 self._plan(progress, levels[0])
@@ -668,7 +464,7 @@ class MasteringLine:
 
     def _mastered(self, progress: _Progress, reading: _Reading) -> Mastered:
         fmt = self.fmt
-        integrated, peak, lra = _parse_ebur128(reading.summary)
+        integrated, peak, lra = parse_ebur128(reading.summary)
         samples = reading.samples // fmt.channels
         figures = AudioFigures(
             duration_s=round(samples / fmt.sample_rate, 3),
@@ -727,116 +523,3 @@ def master_batch(
             pass
         return [result.result() for result in results]
 
-
-def _power_mean(levels: Sequence[float]) -> float:
-    return 10 * math.log10(sum(10 ** (level / 10) for level in levels) / len(levels))
-
-
-def _integrated(momentary: Sequence[float]) -> float:
-    """Integrated loudness from momentary readings above the absolute gate (BS.1770 gating)."""
-    if not momentary:
-        return SILENCE_LUFS
-    gate = _power_mean(momentary) - 10
-    return _power_mean([level for level in momentary if level > gate])
-
-
-def _loudness_range(short_term: Sequence[float]) -> float:
-    """Loudness range from short-term readings above the absolute gate (EBU Tech 3342)."""
-    if not short_term:
-        return 0.0
-    gate = _power_mean(short_term) - 20
-    kept = sorted(level for level in short_term if level > gate)
-    last = len(kept) - 1
-    return kept[round(0.95 * last)] - kept[round(0.10 * last)]
-
-
-def join_mastered(
-    pieces: Sequence[Mastered], pause_s: float, out: Path, fmt: OutputFormat
-) -> AudioFigures:
-    """Join mastered pieces with ``pause_s`` of silence between each two into ``out``.
-
-    MP3 pieces (mastered ``joinable``) are joined frame by frame, with no decoding or encoding:
-    every frame of a piece decodes exactly as in the piece alone, and the pauses hide the few
-    milliseconds the encoder adds around each piece. Other formats are lossless, so they are
-    decoded and encoded again in one streaming pass. The figures are not measured again but
-    combined from the pieces': their meter logs gated together, the highest true peak.
-    """
-    if not pieces:
-        raise AudioError("nothing to join: there are no pieces.")
-    pause = round(pause_s * fmt.sample_rate)
-    with atomic_path(out) as tmp:
-        if fmt.codec == "mp3":
-            silence, pause = silent_frames(fmt, pause)
-            with tmp.open("wb") as sink:
-                for index, piece in enumerate(pieces):
-                    if index:
-                        sink.write(silence)
-                    sink.write(piece.path.read_bytes())
-        else:
-            inputs = [arg for piece in pieces for arg in ("-i", str(piece.path))]
-            padded = [
-                f"[{index}:a]{'anull' if index == len(pieces) - 1 else f'apad=pad_len={pause}'}"
-                f"[j{index}]"
-                for index in range(len(pieces))
-            ]
-            labels = "".join(f"[j{index}]" for index in range(len(pieces)))
-            graph = ";".join([*padded, f"{labels}concat=n={len(pieces)}:v=0:a=1[out]"])
-            run_ffmpeg(
-                ["-y", *inputs, "-filter_complex", graph, "-map", "[out]", *fmt.ffmpeg_args(),
-                 str(tmp)],
-                "join the paragraphs",
-            )
-    samples = sum(piece.samples for piece in pieces) + pause * (len(pieces) - 1)
-    momentary = [level for piece in pieces for level in piece.log.momentary]
-    short_term = [level for piece in pieces for level in piece.log.short_term]
-    return AudioFigures(
-        duration_s=round(samples / fmt.sample_rate, 3),
-        integrated_lufs=round(_integrated(momentary), 1),
-        true_peak_dbtp=max(piece.figures.true_peak_dbtp for piece in pieces),
-        loudness_range_lu=round(_loudness_range(short_term), 1),
-        sample_rate=fmt.sample_rate,
-        channels=fmt.channels,
-    )
-
-
-def concatenate(
-    parts: Sequence[Path | float], out: Path, fmt: OutputFormat, true_peak_dbtp: float
-) -> AudioFigures:
-    """Join audio files and pauses (seconds, as floats) into ``out`` in one streaming pass.
-
-    Memory use does not grow with program length: ffmpeg reads each part in turn. The parts
-    are already mastered; the encoder's level drop is made up, under the same peak limit.
-    """
-    if not parts:
-        raise AudioError("nothing to join: the program has no items.")
-    inputs: list[str] = []
-    labels: list[str] = []
-    filters: list[str] = []
-    layout = "mono" if fmt.channels == 1 else "stereo"
-    for index, part in enumerate(parts):
-        if isinstance(part, Path):
-            inputs += ["-i", str(part)]
-        else:
-            inputs += [
-                "-f", "lavfi", "-t", f"{part:.3f}",
-                "-i", f"anullsrc=r={fmt.sample_rate}:cl={layout}",
-            ]
-        filters.append(
-            f"[{index}:a]aresample={fmt.sample_rate},"
-            f"aformat=sample_fmts=fltp:channel_layouts={layout}[p{index}]"
-        )
-        labels.append(f"[p{index}]")
-    finish = (
-        f"volume={codec_drift_db(fmt):.2f}dB,"
-        f"alimiter=limit={true_peak_dbtp - _LIMITER_MARGIN_DB:.2f}dB:level=false:latency=true"
-    )
-    graph = ";".join(
-        [*filters, f"{''.join(labels)}concat=n={len(parts)}:v=0:a=1,{finish}[out]"]
-    )
-    with atomic_path(out) as tmp:
-        run_ffmpeg(
-            ["-y", *inputs, "-filter_complex", graph, "-map", "[out]",
-             *fmt.ffmpeg_args(), str(tmp)],
-            "join the program's items",
-        )
-    return measure(out)

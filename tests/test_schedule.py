@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from broadcast.config import (
+from broadcast.schedule import (
     ChimeItem,
     RelayItem,
     RotationItem,
     ScheduleError,
     ScriptItem,
     SilenceItem,
-    load_schedule,
-    parse_schedule,
     schedule_json_schema,
 )
+from broadcast.schedule_file import load_schedule, parse_schedule
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -415,3 +416,16 @@ def test_source_cannot_be_set_from_the_file(folder: Path) -> None:
 def test_missing_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ScheduleError, match="schedule file not found"):
         load_schedule(tmp_path / "schedule.yaml")
+
+
+def test_the_schedule_package_reads_no_script_or_audio() -> None:
+    """The schedule's models and checks need neither the audio tools, the voices nor the
+    Vietnamese reader: item lengths come in from outside."""
+    code = ("import broadcast.schedule, sys; "
+            "print(' '.join(name for name in sys.modules if name.startswith('broadcast')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert "broadcast.schedule" in loaded
+    for stage in ("broadcast.audio", "broadcast.tts", "broadcast.vietnamese",
+                  "broadcast.bulletin"):
+        assert stage not in loaded

@@ -1,0 +1,187 @@
+"""Cueing: at each broadcast's job, its audio (or its program's fallback) is made ready for its
+zones, the zones' "before" hooks run, the outputs are prepared, and the cues go to the zones'
+channels on the second."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import datetime as dt
+import logging
+import threading
+
+from broadcast.asrun import AsRunLog
+from broadcast.bulletin import BulletinError
+from broadcast.daemon.state import DaemonState
+from broadcast.daemon.zones import Zones
+from broadcast.errors import BroadcastError
+from broadcast.onair import Cue, as_run_row, hook_env, report_hook, wait_until
+from broadcast.outputs.hooks import run_hook
+from broadcast.planner import Broadcast
+from broadcast.prerender import (
+    RenderStore,
+    prepare_chime,
+    prepare_program,
+    prepare_recording,
+    prepare_script,
+)
+from broadcast.render import RenderedAudio, RenderSettings
+from broadcast.schedule import AudioItem, Program, Schedule, ScriptItem, Zone
+
+log = logging.getLogger("broadcast.daemon")
+
+PREPARE_LEAD_S = 2.0
+"""The outputs are made ready this long before the start, so the sound starts on the second."""
+RENDER_BUDGET_S = 30.0
+"""A broadcast whose audio is not ready at its start waits this long for it, then its fallback
+airs instead."""
+
+
+class Cues:
+    """Cues each broadcast when its job runs (see the module doc)."""
+
+    def __init__(self, state: DaemonState, zones: Zones, store: RenderStore,
+                 asrun: AsRunLog) -> None:
+        self.state = state
+        self.zones = zones
+        self.store = store
+        self.asrun = asrun
+        self._render_pool = concurrent.futures.ThreadPoolExecutor(2, "render")
+
+    def close(self) -> None:
+        """Give up the renders under way."""
+        self._render_pool.shutdown(wait=False, cancel_futures=True)
+
+    def cue(self, broadcast: Broadcast) -> None:
+        """A few seconds ahead: get the audio, run hooks, prepare outputs, air on the second."""
+        key = broadcast.key
+        with self.state.lock:
+            if key in self.state.cued:
+                return
+            self.state.cued.add(key)
+            self.state.planned[key] = broadcast
+        schedule = self.state.schedule
+        zones = [z for z in self.zones.of(broadcast) if not self.asrun.has(key, z.id)]
+        if not zones:
+            return
+        try:
+            program = schedule.program(broadcast.program_id)
+        except BroadcastError:
+            log.warning("%s was taken out of the schedule: not aired", key)
+            return
+        cues = self._cues(schedule, program, broadcast, zones)
+        hooks = self._run_before_hooks(cues, {z.id: z for z in zones}, broadcast)
+        ready_at = broadcast.start - dt.timedelta(seconds=PREPARE_LEAD_S)
+        if not wait_until(ready_at, self.state.stopping):
+            return
+        with self.state.lock:
+            if key in self.state.withdrawn:
+                log.warning("%s was taken out of the schedule: not aired", key)
+                return
+        for cue in cues:
+            with contextlib.suppress(BroadcastError, OSError):
+                cue.prepare()
+        if not wait_until(broadcast.start, self.state.stopping):
+            for cue in cues:
+                if cue.airing is not None:
+                    cue.airing.abandon()
+            return
+        for cue in cues:
+            self.zones.channels[cue.zone].submit(cue)
+        for thread in hooks:
+            thread.join()
+
+    def _cues(self, schedule: Schedule, program: Program, broadcast: Broadcast,
+              zones: list[Zone]) -> list[Cue]:
+        cues: list[Cue] = []
+        for settings, group in self.zones.groups(zones).items():
+            outcome = reason = None
+            try:
+                audio = self._audio_within_budget(schedule, broadcast, settings)
+            except BroadcastError as exc:
+                outcome = "refused" if isinstance(exc, BulletinError) else "failed"
+                fallback = self._fallback(schedule, program, settings)
+                if fallback is None:
+                    self._not_aired(broadcast, group, outcome, str(exc))
+                    continue
+                audio, what = fallback
+                reason = f"{exc} The fallback ({what}) aired instead."
+                log.error("%s: %s", broadcast.key, reason)
+            for zone in group:
+                cues.append(Cue(
+                    broadcast=broadcast, zone=zone.id, audio=audio,
+                    outputs=self.zones.outputs[zone.id], gain_db=zone.gain_db,
+                    true_peak_dbtp=settings.target.true_peak_dbtp,
+                    on_interrupt=program.on_interrupt, after_hook=zone.hooks.after,
+                    after_delay_s=zone.hooks.after_delay, hook_timeout_s=zone.hooks.timeout,
+                    outcome=outcome, reason=reason,
+                ))
+        return cues
+
+    def _audio_within_budget(self, schedule: Schedule, broadcast: Broadcast,
+                             settings: RenderSettings) -> RenderedAudio:
+        """The broadcast's audio: kept from rendering ahead, or rendered now within budget."""
+        job = self._render_pool.submit(prepare_program, schedule, broadcast, settings,
+                                       self.store)
+        now = dt.datetime.now(self.state.tz)
+        budget = (broadcast.start - now).total_seconds() + RENDER_BUDGET_S
+        try:
+            return job.result(timeout=max(budget, 1.0))
+        except concurrent.futures.TimeoutError:
+            raise BroadcastError(
+                f"its audio was not ready {RENDER_BUDGET_S:.0f} s after the start (rendering "
+                "goes on, for next time)."
+            ) from None
+        except BroadcastError:
+            raise
+        except Exception as exc:
+            log.exception("%s: unexpected error while rendering", broadcast.key)
+            raise BroadcastError(f"unexpected error while rendering: {exc}") from exc
+
+    def _fallback(self, schedule: Schedule, program: Program,
+                  settings: RenderSettings) -> tuple[RenderedAudio, str] | None:
+        item = program.fallback
+        if item is None:
+            return None
+        try:
+            if isinstance(item, ScriptItem):
+                path = schedule.resolve(item.script)
+                return prepare_script(path, settings, self.store), f"script {item.script}"
+            if isinstance(item, AudioItem):
+                path = schedule.resolve(item.audio)
+                return prepare_recording(path, settings.target, self.store), f"audio {item.audio}"
+            return prepare_chime(schedule.chime_file(item.chime), settings.target,
+                                 self.store), "chime"
+        except BroadcastError as exc:
+            log.error("the fallback of %s cannot be prepared either: %s", program.id, exc)
+            return None
+
+    def _not_aired(self, broadcast: Broadcast, zones: list[Zone], outcome: str,
+                   reason: str) -> None:
+        for zone in zones:
+            self.asrun.add(as_run_row(broadcast, zone.id, outcome, reason=reason))
+        log.error("%s: %s in %s: %s", outcome, broadcast.key,
+                  ", ".join(zone.id for zone in zones), reason)
+
+    def _run_before_hooks(self, cues: list[Cue], zones: dict[str, Zone],
+                          broadcast: Broadcast) -> list[threading.Thread]:
+        threads = []
+        for cue in cues:
+            hooks = zones[cue.zone].hooks
+            if hooks.before is None:
+                continue
+            when = broadcast.start - dt.timedelta(seconds=hooks.before_lead)
+            thread = threading.Thread(
+                target=self._before_hook, args=(cue, hooks.before, hooks.timeout, when),
+                name=f"hook {cue.zone}", daemon=True,
+            )
+            thread.start()
+            threads.append(thread)
+        return threads
+
+    def _before_hook(self, cue: Cue, command: str, timeout_s: float,
+                     when: dt.datetime) -> None:
+        if not wait_until(when, self.state.stopping):
+            return
+        result = run_hook(command, timeout_s=timeout_s, env=hook_env(cue, "before"))
+        report_hook(result, "before", cue, self.asrun, None)
