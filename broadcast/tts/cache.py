@@ -3,8 +3,8 @@
 A chunk's audio is kept under the hash of the engine's identity and the exact spoken text, so
 re-rendering a bulletin after editing one sentence synthesizes only the chunks that changed. The
 renderer keeps each mastered paragraph here too, under a key of its own making (see
-``broadcast.render``), so that edit re-masters only its paragraph; such an entry starts with the
-SHA-256 of the rest, and a damaged one is dropped and made again.
+``broadcast.paragraph_mastering``), so that edit re-masters only its paragraph; such an entry
+starts with the SHA-256 of the rest, and a damaged one is dropped and made again.
 Entries are written to a temporary file and renamed into place: two processes rendering at once
 never see or leave a half-written entry. Eviction removes the least recently used entries past a
 size bound and any entry older than an age bound.
