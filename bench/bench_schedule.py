@@ -113,6 +113,8 @@ def fresh_copy(target: Path) -> Path:
     target.mkdir()
     shutil.copy(REPO / "schedule.yaml", target / "schedule.yaml")
     shutil.copytree(REPO / "scripts", target / "scripts")
+    shutil.copytree(REPO / "audio", target / "audio")
+    shutil.copy(REPO / "lexicon.yaml", target / "lexicon.yaml")
     return target / "schedule.yaml"
 
 
