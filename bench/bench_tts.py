@@ -1,9 +1,10 @@
 """Speech with Google's voice: our gtts engine against gtts-cli, side by side in one run.
 
-Both talk to the same local fake of Google's endpoint, which answers each request after a fixed
-latency (default 200 ms, about what a real round trip costs). The fake makes its audio with
-espeak-ng on this machine, so before timing it is given every text either side will ask for;
-the timed runs then see only the latency, as they would with Google. Printed:
+Both talk to the same local fake of Google's endpoint, at Google's own address through the
+fake's HTTPS proxy on loopback, as a ward behind a proxy does. The fake answers each request
+after a fixed latency (default 200 ms, about what a real round trip costs). It makes its audio
+with espeak-ng on this machine, so before timing it is given every text either side will ask
+for; the timed runs then see only the latency, as they would with Google. Printed:
 
 - cold render of the reference document: gtts-cli time / our time (target >= 8)
 - re-render after changing one sentence: gtts-cli time / our time (target >= 20)
@@ -50,10 +51,10 @@ def timed(
     return elapsed, result
 
 
-def render(script: Path, out: Path, state: Path, tld: str) -> tuple[float, str]:
+def render(script: Path, out: Path, state: Path) -> tuple[float, str]:
     env = {**os.environ, "BROADCAST_STATE_DIR": str(state)}
     command = [sys.executable, "-m", "broadcast", "render", str(script), "-o", str(out),
-               "--engine", "gtts", "--tld", tld]
+               "--engine", "gtts"]
     elapsed, result = timed(command, env)
     sidecar = json.loads(out.with_name(out.name + ".json").read_text(encoding="utf-8"))
     mastered = f"{sidecar['paragraphs_mastered']} of {sidecar['paragraphs']} paragraphs mastered"
@@ -98,7 +99,7 @@ def main() -> None:
 
         cli = str(Path(sys.executable).with_name("gtts-cli"))
         baseline_s, _ = timed(
-            [cli, "-f", str(work / "reference.txt"), "-l", "vi", "--tld", fake.tld,
+            [cli, "-f", str(work / "reference.txt"), "-l", "vi",
              "-o", str(work / "gtts-cli.mp3")],
             dict(os.environ),
         )
@@ -106,18 +107,18 @@ def main() -> None:
         fake.reset()
         fake.latency = args.latency
 
-        cold_s, cold_out = render(script, work / "cold.mp3", work / "state", fake.tld)
+        cold_s, cold_out = render(script, work / "cold.mp3", work / "state")
         cold_requests = len(fake.requests)
 
         script.write_text(HEADER + edited, encoding="utf-8")
-        warm_s, warm_out = render(script, work / "warm.mp3", work / "state", fake.tld)
+        warm_s, warm_out = render(script, work / "warm.mp3", work / "state")
         warm_requests = len(fake.requests) - cold_requests
 
         fake.reset()
         fake.latency = args.latency
         fake.fail_randomly(429, 0.3, seed=7)
         script.write_text(HEADER + text, encoding="utf-8")
-        storm_s, storm_out = render(script, work / "storm.mp3", work / "storm-state", fake.tld)
+        storm_s, storm_out = render(script, work / "storm.mp3", work / "storm-state")
         refused = sum(1 for r in fake.requests if r.fault)
 
     print(f"fake Google latency {args.latency * 1000:.0f} ms per request")

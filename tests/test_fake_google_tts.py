@@ -2,10 +2,13 @@
 
 import os
 import re
+import socket
 import threading
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,7 +16,7 @@ import requests
 from gtts import gTTS, gTTSError
 
 from tests.audio_tools import decode
-from tests.fakes.google_tts import SAMPLE_RATE, FakeGoogleTTS, SpeechRequest
+from tests.fakes.google_tts import GOOGLE_HOSTS, SAMPLE_RATE, FakeGoogleTTS, SpeechRequest
 
 GREETING = "Xin chào bà con"
 BULLETIN = (
@@ -30,7 +33,7 @@ def words(text: str) -> list[str]:
 def test_save_writes_real_speech(fake_google: FakeGoogleTTS, tmp_path: Path) -> None:
     out = tmp_path / "greeting.mp3"
 
-    gTTS(GREETING, lang="vi", tld=fake_google.tld).save(out)
+    gTTS(GREETING, lang="vi").save(out)
 
     samples = decode(out, SAMPLE_RATE)
     assert len(samples) / SAMPLE_RATE > 0.3
@@ -41,7 +44,7 @@ def test_save_writes_real_speech(fake_google: FakeGoogleTTS, tmp_path: Path) -> 
 
 
 def test_slow_speech_is_recorded(fake_google: FakeGoogleTTS, tmp_path: Path) -> None:
-    gTTS(GREETING, lang="vi", slow=True, tld=fake_google.tld).save(tmp_path / "slow.mp3")
+    gTTS(GREETING, lang="vi", slow=True).save(tmp_path / "slow.mp3")
 
     assert fake_google.requests == [SpeechRequest(GREETING, "vi", slow=True, fault=None)]
 
@@ -61,7 +64,7 @@ def test_error_status_raises_gtts_error(
     fake_google.fail_next(status)
 
     with pytest.raises(gTTSError) as failure:
-        gTTS(GREETING, lang="vi", tld=fake_google.tld).save(out)
+        gTTS(GREETING, lang="vi").save(out)
 
     assert str(failure.value).startswith(message)
     assert failure.value.rsp is not None
@@ -70,7 +73,7 @@ def test_error_status_raises_gtts_error(
     assert out.read_bytes() == b""
     # gTTS does not retry; the fault was spent on the single request.
     assert [r.fault for r in fake_google.requests] == [f"status {status}"]
-    gTTS(GREETING, lang="vi", tld=fake_google.tld).save(out)
+    gTTS(GREETING, lang="vi").save(out)
     assert out.read_bytes() == fake_google.audio_for(GREETING)
 
 
@@ -78,7 +81,7 @@ def test_garbage_reply_raises_gtts_error(fake_google: FakeGoogleTTS, tmp_path: P
     fake_google.garbage_next()
 
     with pytest.raises(gTTSError, match=r"^200 \(OK\) from TTS API"):
-        gTTS(GREETING, lang="vi", tld=fake_google.tld).save(tmp_path / "garbage.mp3")
+        gTTS(GREETING, lang="vi").save(tmp_path / "garbage.mp3")
 
 
 def test_reply_without_rpc_frame_silently_yields_no_audio(
@@ -87,7 +90,7 @@ def test_reply_without_rpc_frame_silently_yields_no_audio(
     out = tmp_path / "html.mp3"
     fake_google.garbage_next(html=True)
 
-    gTTS(GREETING, lang="vi", tld=fake_google.tld).save(out)
+    gTTS(GREETING, lang="vi").save(out)
 
     assert out.read_bytes() == b""
     assert [r.fault for r in fake_google.requests] == ["html"]
@@ -100,8 +103,8 @@ def test_truncated_audio_is_saved_without_complaint(
     fake_google.ok_next()
     fake_google.truncate_next(keep=0.2)
 
-    gTTS(GREETING, lang="vi", tld=fake_google.tld).save(whole)
-    gTTS(GREETING, lang="vi", tld=fake_google.tld).save(cut)
+    gTTS(GREETING, lang="vi").save(whole)
+    gTTS(GREETING, lang="vi").save(cut)
 
     assert cut.read_bytes() == whole.read_bytes()[: len(cut.read_bytes())]
     assert len(decode(cut, SAMPLE_RATE)) < len(decode(whole, SAMPLE_RATE)) / 2
@@ -113,7 +116,7 @@ def test_hang_with_timeout_raises(fake_google: FakeGoogleTTS, tmp_path: Path) ->
     started = time.monotonic()
 
     with pytest.raises(gTTSError, match="Failed to connect") as failure:
-        gTTS(GREETING, lang="vi", tld=fake_google.tld, timeout=1).save(tmp_path / "hung.mp3")
+        gTTS(GREETING, lang="vi", timeout=1).save(tmp_path / "hung.mp3")
 
     assert time.monotonic() - started < 20
     assert isinstance(failure.value.__context__, requests.exceptions.ReadTimeout)
@@ -128,7 +131,7 @@ def test_stop_releases_a_hung_request(tmp_path: Path) -> None:
 
         def speak() -> None:
             try:
-                gTTS(GREETING, lang="vi", tld=fake.tld).save(tmp_path / "hung.mp3")
+                gTTS(GREETING, lang="vi").save(tmp_path / "hung.mp3")
             except gTTSError as error:
                 errors.append(error)
 
@@ -152,7 +155,7 @@ def test_stop_releases_a_hung_request(tmp_path: Path) -> None:
 def test_long_text_is_sent_in_pieces(fake_google: FakeGoogleTTS, tmp_path: Path) -> None:
     out = tmp_path / "bulletin.mp3"
 
-    gTTS(BULLETIN, lang="vi", tld=fake_google.tld).save(out)
+    gTTS(BULLETIN, lang="vi").save(out)
 
     pieces = fake_google.texts
     assert len(pieces) >= 3
@@ -168,7 +171,7 @@ def test_failure_mid_text_leaves_a_partial_file(fake_google: FakeGoogleTTS, tmp_
     fake_google.fail_next(500)
 
     with pytest.raises(gTTSError, match=r"^500 "):
-        gTTS(BULLETIN, lang="vi", tld=fake_google.tld).save(out)
+        gTTS(BULLETIN, lang="vi").save(out)
 
     first, second = fake_google.requests
     assert (first.fault, second.fault) == (None, "status 500")
@@ -185,7 +188,7 @@ def test_max_concurrent_counts_parallel_clients(fake_google: FakeGoogleTTS, tmp_
     def speak(text: str) -> bytes:
         out = tmp_path / f"{texts.index(text)}.mp3"
         barrier.wait(timeout=20)
-        gTTS(text, lang="vi", tld=fake_google.tld).save(out)
+        gTTS(text, lang="vi").save(out)
         return out.read_bytes()
 
     with ThreadPoolExecutor(max_workers=len(texts)) as pool:
@@ -198,19 +201,104 @@ def test_max_concurrent_counts_parallel_clients(fake_google: FakeGoogleTTS, tmp_
     fake_google.reset()
     assert fake_google.max_concurrent == 0
     for text in texts[:2]:
-        gTTS(text, lang="vi", tld=fake_google.tld).save(tmp_path / "sequential.mp3")
+        gTTS(text, lang="vi").save(tmp_path / "sequential.mp3")
     assert fake_google.max_concurrent == 1
 
 
-def test_proxy_variables_are_set_aside_while_running(
+def test_the_fake_is_reached_through_its_proxy_while_running(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # Nothing listens on the discard port: a request sent to this proxy would fail.
     monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("no_proxy", "*")
+    monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")
 
     with FakeGoogleTTS() as fake:
-        assert "https_proxy" not in os.environ
-        gTTS(GREETING, lang="vi", tld=fake.tld).save(tmp_path / "direct.mp3")
+        assert os.environ["https_proxy"] == os.environ["HTTPS_PROXY"] == fake.proxy_url
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", fake.proxy_url)
+        assert "no_proxy" not in os.environ and "ALL_PROXY" not in os.environ
+        gTTS(GREETING, lang="vi").save(tmp_path / "through-proxy.mp3")
 
     assert fake.texts == [GREETING]
-    assert os.environ["https_proxy"] == "http://127.0.0.1:9"
+    assert os.environ["https_proxy"] == os.environ["HTTPS_PROXY"] == "http://127.0.0.1:9"
+    assert os.environ["no_proxy"] == "*" and os.environ["ALL_PROXY"] == "http://127.0.0.1:9"
+
+
+def test_the_vietnamese_host_is_served_too(fake_google: FakeGoogleTTS, tmp_path: Path) -> None:
+    out = tmp_path / "com-vn.mp3"
+
+    gTTS(GREETING, lang="vi", tld="com.vn").save(out)
+
+    assert out.read_bytes() == fake_google.audio_for(GREETING)
+    assert fake_google.texts == [GREETING]
+
+
+def ask_proxy(proxy_url: str, request: str) -> str:
+    """Send one raw request to the proxy; its status line."""
+    address = urllib.parse.urlsplit(proxy_url)
+    assert address.hostname == "127.0.0.1" and address.port is not None
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall(request.encode("latin-1"))
+        reply = b""
+        while b"\r\n" not in reply:
+            data = connection.recv(1024)
+            if not data:
+                break
+            reply += data
+    return reply.split(b"\r\n", 1)[0].decode("latin-1")
+
+
+@pytest.fixture
+def looked_up(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every host name this process resolves while the test runs."""
+    names: list[str] = []
+    resolve = socket.getaddrinfo
+
+    def recording(host: str | bytes | None, *args: Any, **kwargs: Any) -> Any:
+        names.append(str(host))
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", recording)
+    return names
+
+
+def test_proxy_tunnels_the_google_hosts(fake_google: FakeGoogleTTS, looked_up: list[str]) -> None:
+    for host in GOOGLE_HOSTS:
+        request = f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n"
+        assert ask_proxy(fake_google.proxy_url, request) == "HTTP/1.1 200 Connection established"
+    assert set(looked_up) == {"127.0.0.1"}
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [
+        "CONNECT example.com:443 HTTP/1.1",
+        "CONNECT translate.google.com.evil.example:443 HTTP/1.1",
+        "CONNECT translate.google.com:8443 HTTP/1.1",
+        "CONNECT translate.google.com HTTP/1.1",
+        "CONNECT 127.0.0.1:443 HTTP/1.1",
+        "CONNECT 8.8.8.8:443 HTTP/1.1",
+        "CONNECT [::1]:443 HTTP/1.1",
+        "GET http://translate.google.com/ HTTP/1.1",
+        "GET https://example.com/ HTTP/1.1",
+    ],
+)
+def test_proxy_refuses_every_other_target(
+    fake_google: FakeGoogleTTS, looked_up: list[str], request_line: str
+) -> None:
+    status = ask_proxy(fake_google.proxy_url, f"{request_line}\r\nHost: x\r\n\r\n")
+
+    assert status == "HTTP/1.1 403 Forbidden"
+    assert set(looked_up) == {"127.0.0.1"}, "the proxy resolved a name"
+    assert fake_google.connections_made == 0
+
+
+def test_a_client_sent_elsewhere_gets_a_refusal(
+    fake_google: FakeGoogleTTS, looked_up: list[str]
+) -> None:
+    with pytest.raises(requests.exceptions.ProxyError, match="403 Forbidden"):
+        requests.get("https://example.com/", timeout=10)
+
+    assert set(looked_up) == {"127.0.0.1"}
+    assert fake_google.connections_made == 0

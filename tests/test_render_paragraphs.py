@@ -29,7 +29,7 @@ def render(
     fake: FakeGoogleTTS, folder: Path, out: Path, text: str = BULLETIN, keep: bool = True
 ) -> RenderedAudio[BulletinSidecar]:
     settings = RenderSettings(
-        engines=(GttsEngine(tld=fake.tld, retry=QUICK),),
+        engines=(GttsEngine(retry=QUICK),),
         cache=ChunkCache(folder / "cache") if keep else None,
     )
     return render_bulletin(parse_bulletin(text, folder / "tiem-chung.md"), out, settings)
@@ -56,7 +56,7 @@ def test_edit_resynthesizes_and_remasters_only_its_paragraph(
     new_texts = fake_google.texts[asked:]
     assert len(new_texts) == 1 and "chủ nhật" in new_texts[0]
     assert second.metadata.paragraphs_mastered == 1, "only the edited paragraph"
-    assert second.metadata.engine == f"gtts:vi:tld={fake_google.tld}:slow=false"
+    assert second.metadata.engine == "gtts:vi:tld=com:slow=false"
 
     before, after = decode(tmp_path / "first.mp3"), decode(tmp_path / "second.mp3")
     assert integrated_lufs(after) == pytest.approx(-16.0, abs=0.5)
@@ -157,7 +157,7 @@ def test_a_stricter_target_masters_the_paragraphs_again(
 ) -> None:
     render(fake_google, tmp_path, tmp_path / "loud.mp3")
     settings = RenderSettings(
-        engines=(GttsEngine(tld=fake_google.tld, retry=QUICK),),
+        engines=(GttsEngine(retry=QUICK),),
         cache=ChunkCache(tmp_path / "cache"),
         target=LoudnessTarget(-20.0, -3.0),
     )

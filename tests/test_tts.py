@@ -55,7 +55,7 @@ def test_second_render_uses_the_cache_and_an_edit_resynthesizes_only_its_sentenc
     fake_google: FakeGoogleTTS, tmp_path: Path
 ) -> None:
     script = write_script(tmp_path)
-    args = ["--engine", "gtts", "--tld", fake_google.tld]
+    args = ["--engine", "gtts"]
     first = broadcast_cli("render", str(script), "-o", str(tmp_path / "a.mp3"), *args)
     assert first.returncode == 0, first.stderr
     cold = len(fake_google.requests)
@@ -79,7 +79,7 @@ def test_requests_run_in_parallel_up_to_the_limit(
     fake_google: FakeGoogleTTS, tmp_path: Path
 ) -> None:
     fake_google.latency = 0.4
-    engine = GttsEngine(tld=fake_google.tld, concurrency=3, retry=QUICK)
+    engine = GttsEngine(concurrency=3, retry=QUICK)
     paragraphs = [f"Đoạn thứ {word}, bà con chú ý lắng nghe." for word in
                   ("một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám")]
     seen: list[SpeechProgress] = []
@@ -96,7 +96,7 @@ def test_each_paragraph_is_handed_on_as_soon_as_its_speech_is_in(
     fake_google: FakeGoogleTTS, tmp_path: Path
 ) -> None:
     fake_google.latency = 0.1
-    engine = GttsEngine(tld=fake_google.tld, concurrency=1, retry=QUICK)
+    engine = GttsEngine(concurrency=1, retry=QUICK)
     cache = ChunkCache(tmp_path / "cache")
     paragraphs = ["Bà con chú ý.", "Trạm y tế tiêm chủng cho trẻ em.", "Xin cảm ơn bà con."]
     speak(paragraphs[:1], [engine], cache)
@@ -116,7 +116,7 @@ def test_each_paragraph_is_handed_on_as_soon_as_its_speech_is_in(
 
 def test_rate_limits_are_retried_and_counted(fake_google: FakeGoogleTTS, tmp_path: Path) -> None:
     fake_google.fail_next(429, count=3)
-    engine = GttsEngine(tld=fake_google.tld, concurrency=1, retry=QUICK)
+    engine = GttsEngine(concurrency=1, retry=QUICK)
     speech = speak(["Bà con chú ý.", "Xin cảm ơn."], [engine], ChunkCache(tmp_path / "c"))
     assert speech.retries == 3
     assert sum(1 for r in fake_google.requests if r.fault) == 3
@@ -127,7 +127,7 @@ def test_failing_google_falls_back_to_espeak_with_a_warning(
 ) -> None:
     fake_google.fail_next(503, count=1000)
     settings = RenderSettings(
-        engines=(GttsEngine(tld=fake_google.tld, retry=QUICK), EspeakEngine()),
+        engines=(GttsEngine(retry=QUICK), EspeakEngine()),
         cache=ChunkCache(tmp_path / "cache"),
     )
     bulletin = parse_bulletin(BULLETIN, tmp_path / "tiem-chung.md")
@@ -151,7 +151,7 @@ def test_two_processes_rendering_at_once_share_the_cache_safely(
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "broadcast", "render", str(script), "-o",
-             str(tmp_path / f"{script.stem}.mp3"), "--engine", "gtts", "--tld", fake_google.tld],
+             str(tmp_path / f"{script.stem}.mp3"), "--engine", "gtts"],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
         for script in scripts
@@ -226,7 +226,7 @@ def test_full_cache_disk_is_a_plain_error(fake_google: FakeGoogleTTS, tmp_path: 
         script = write_script(tmp_path)
         env = {**os.environ, "BROADCAST_STATE_DIR": str(full)}
         result = broadcast_cli("render", str(script), "-o", str(tmp_path / "x.mp3"),
-                               "--engine", "gtts", "--tld", fake_google.tld, env=env)
+                               "--engine", "gtts", env=env)
         assert result.returncode == 1
         assert "no space left in the speech cache folder" in result.stderr
         assert "broadcast cache --prune" in result.stderr

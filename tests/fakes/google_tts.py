@@ -1,21 +1,25 @@
 """A local fake of Google Translate's text-to-speech endpoint, served over HTTPS.
 
 gTTS posts each text chunk to
-``https://translate.google.{tld}/_/TranslateWebserverUi/data/batchexecute`` and does not
-verify certificates. With ``tld="com@127.0.0.1:PORT"`` the URL becomes
-``https://translate.google.com@127.0.0.1:PORT/...``: ``translate.google.com`` is only URL
-userinfo and the connection goes to this server. Everything gTTS does (pre-processing,
-chunking, packaging ``f.req``, parsing the reply, mapping errors to ``gTTSError``) runs
-unchanged::
+``https://translate.google.{tld}/_/TranslateWebserverUi/data/batchexecute``. The fake is reached
+at that very address, as a ward behind a proxy reaches Google: while it runs, ``https_proxy``
+names its HTTPS proxy on loopback (:mod:`tests.fakes.proxy`), which answers
+``CONNECT translate.google.com:443`` (or ``translate.google.com.vn:443``) by tunnelling to the
+fake's TLS server and refuses every other target. Everything gTTS does (pre-processing,
+chunking, packaging ``f.req``, sending through the proxy, parsing the reply, mapping errors to
+``gTTSError``) runs unchanged::
 
     with FakeGoogleTTS() as fake:
-        gTTS("Xin chào bà con", lang="vi", tld=fake.tld).save(path)
+        gTTS("Xin chào bà con", lang="vi").save(path)
         assert fake.texts == ["Xin chào bà con"]
 
+The fake's certificate names both Google hosts and is signed by a test authority the process
+makes once; clients that check certificates, as our engine does (gTTS does not), trust that
+authority through ``REQUESTS_CA_BUNDLE``. Like the proxy variables, the fake sets it while it
+runs and puts back what was there on stop, so commands a test starts inherit both.
+
 Like Google, the fake speaks HTTP/1.1 and keeps a connection open for the next request, so a
-client that reuses its connections pays for one TLS handshake, not one per chunk. Clients that
-check certificates, as our engine does, trust the fake's own through ``REQUESTS_CA_BUNDLE``,
-which the fake sets while it runs.
+client that reuses its connections pays for one TLS handshake, not one per chunk.
 
 Replies carry real speech: espeak-ng's Vietnamese voice, encoded like Google's audio
 (MP3, 24 kHz, mono, 32 kbit/s, no ID3 or Xing header, so gTTS's concatenation of
@@ -26,7 +30,6 @@ import atexit
 import base64
 import contextlib
 import functools
-import ipaddress
 import json
 import logging
 import os
@@ -52,7 +55,9 @@ from typing import Any, Self
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.fakes.proxy import TunnelProxy
 
 HOST = "127.0.0.1"
 RPC_ID = "jQ1olc"
@@ -63,9 +68,11 @@ BITRATE = "32k"
 
 _IO_TIMEOUT = 10.0
 _TOOL_TIMEOUT = 60.0
-_GOOGLE_HOST = "translate.google.com"
+GOOGLE_HOSTS = ("translate.google.com", "translate.google.com.vn")
+"""The hosts the fake answers for: Google's for the ``tld`` values ``com`` and ``com.vn``."""
 _HTML = "text/html; charset=utf-8"
 _CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+_PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY")
 _JSON = "application/json; charset=utf-8"
 
 _log = logging.getLogger(__name__)
@@ -184,66 +191,99 @@ def _parse_f_req(body: bytes) -> tuple[str, str, bool]:
     return text, lang, speed is True
 
 
+@dataclass(frozen=True)
+class _CertificateFiles:
+    authority: Path
+    """The test authority's certificate, the one file clients trust."""
+    chain: Path
+    """The server's certificate, then the authority's, as a server sends them."""
+    key: Path
+    """The server certificate's private key."""
+
+
 _CERTIFICATE_LOCK = threading.Lock()
 
 
-def _certificate_files() -> tuple[Path, Path]:
-    """A self-signed certificate for translate.google.com and 127.0.0.1, and its key: one per
-    process, so every fake a process starts is trusted through the same file."""
+def _certificate_files() -> _CertificateFiles:
+    """A certificate for the Google hosts signed by a test authority: one of each per process,
+    so every fake a process starts is trusted through the same file."""
     with _CERTIFICATE_LOCK:
         return _make_certificate_files()
 
 
+def _key_usage(*, server: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=server, key_cert_sign=not server, crl_sign=not server,
+        content_commitment=False, key_encipherment=False, data_encipherment=False,
+        key_agreement=False, encipher_only=False, decipher_only=False,
+    )
+
+
 @functools.cache
-def _make_certificate_files() -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, _GOOGLE_HOST)])
+def _make_certificate_files() -> _CertificateFiles:
     now = datetime.now(UTC)
-    certificate = (
+    authority_key = ec.generate_private_key(ec.SECP256R1())
+    authority_name = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, "Fake Google TTS test authority")]
+    )
+    authority_id = x509.SubjectKeyIdentifier.from_public_key(authority_key.public_key())
+    authority = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(authority_name)
+        .issuer_name(authority_name)
+        .public_key(authority_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(server=False), critical=True)
+        .add_extension(authority_id, critical=False)
+        .sign(authority_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    server = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, GOOGLE_HOSTS[0])]))
+        .issuer_name(authority_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(hours=1))
         .not_valid_after(now + timedelta(days=2))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName(_GOOGLE_HOST), x509.IPAddress(ipaddress.IPv4Address(HOST))]
-            ),
+            x509.SubjectAlternativeName([x509.DNSName(host) for host in GOOGLE_HOSTS]),
             critical=False,
         )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, content_commitment=False,
-                key_encipherment=False, data_encipherment=False, key_agreement=False,
-                crl_sign=False, encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(server=True), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(authority_id),
+            critical=False,
+        )
+        .sign(authority_key, hashes.SHA256())
     )
     folder = Path(tempfile.mkdtemp(prefix="fake-google-tls-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    cert_file = folder / "cert.pem"
-    key_file = folder / "key.pem"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
+    files = _CertificateFiles(folder / "authority.pem", folder / "chain.pem", folder / "key.pem")
+    authority_pem = authority.public_bytes(serialization.Encoding.PEM)
+    files.authority.write_bytes(authority_pem)
+    files.chain.write_bytes(server.public_bytes(serialization.Encoding.PEM) + authority_pem)
+    files.key.write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
     )
-    return cert_file, key_file
+    return files
 
 
 def _tls_context() -> ssl.SSLContext:
-    """A server context with the process's certificate for translate.google.com."""
+    """A server context with the process's certificate for the Google hosts."""
+    files = _certificate_files()
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*_certificate_files())
+    context.load_cert_chain(files.chain, files.key)
     return context
 
 
@@ -253,19 +293,18 @@ def _trust_env() -> dict[str, str]:
     taken = {key: os.environ[key] for key in _CA_VARIABLES if key in os.environ}
     for key in taken:
         del os.environ[key]
-    os.environ["REQUESTS_CA_BUNDLE"] = str(_certificate_files()[0])
+    os.environ["REQUESTS_CA_BUNDLE"] = str(_certificate_files().authority)
     return taken
 
 
-def _take_proxy_env() -> dict[str, str]:
-    """Remove the proxy variables from the environment and return them.
-
-    gTTS hands ``urllib.request.getproxies()`` to requests explicitly, which skips the
-    ``no_proxy`` check: with ``https_proxy`` set, even 127.0.0.1 would go through it.
-    """
+def _proxy_env(proxy: TunnelProxy) -> dict[str, str]:
+    """Send HTTPS through ``proxy``: ``https_proxy`` names it, and every other proxy variable
+    (``no_proxy`` and ``all_proxy`` among them) is taken out. Returns what to put back."""
     taken = {k: v for k, v in os.environ.items() if k.lower().endswith("_proxy")}
     for key in taken:
         del os.environ[key]
+    for key in _PROXY_VARIABLES:
+        os.environ[key] = proxy.url
     return taken
 
 
@@ -347,6 +386,7 @@ class _Server(ThreadingHTTPServer):
 class _Running:
     server: _Server
     thread: threading.Thread
+    proxy: TunnelProxy
     saved_env: dict[str, str]
     """The proxy and certificate variables the fake took out of the environment."""
 
@@ -354,11 +394,12 @@ class _Running:
 class FakeGoogleTTS:
     """Google Translate's TTS RPC on 127.0.0.1 over HTTPS, with misbehaviour on demand.
 
-    Use as a context manager (or ``start()``/``stop()``) and pass ``tld`` to gTTS. While
-    running it takes the ``*_proxy`` variables out of the environment, since gTTS would
-    send even 127.0.0.1 through a proxy, points ``REQUESTS_CA_BUNDLE`` at its certificate,
-    and puts both back on stop. All knobs and
-    recordings are thread-safe and may be changed while requests are in flight. Faults
+    Use as a context manager (or ``start()``/``stop()``); gTTS and our engine then reach it
+    with ``tld`` ``com`` or ``com.vn`` (the ``GOOGLE_HOSTS``). While running it points
+    ``https_proxy`` and ``HTTPS_PROXY`` at its proxy (``proxy_url``), takes the other
+    ``*_proxy`` variables (``no_proxy``, ``all_proxy``) out of the environment, points
+    ``REQUESTS_CA_BUNDLE`` at its test authority, and puts all of them back on stop. All knobs
+    and recordings are thread-safe and may be changed while requests are in flight. Faults
     queue up in call order and each one answers one request.
     """
 
@@ -399,26 +440,33 @@ class FakeGoogleTTS:
             daemon=True,
         )
         thread.start()
-        self._running = _Running(server, thread, _take_proxy_env() | _trust_env())
+        targets = [f"{host}:443" for host in GOOGLE_HOSTS]
+        proxy = TunnelProxy(targets, upstream_port=server.server_port).start()
+        self._running = _Running(server, thread, proxy, _proxy_env(proxy) | _trust_env())
         return self
 
     def stop(self) -> None:
-        """Release hung requests, stop serving, join all threads, restore proxy variables."""
+        """Release hung requests, stop serving, join all threads, restore the proxy and
+        certificate variables."""
         running, self._running = self._running, None
         if running is None:
             return
         self._stopping.set()
         running.server.shutdown()
         running.server.drop_connections()
+        running.proxy.stop()
         running.server.server_close()
         running.thread.join()
-        os.environ.pop("REQUESTS_CA_BUNDLE", None)
+        for key in ("REQUESTS_CA_BUNDLE", *_PROXY_VARIABLES):
+            os.environ.pop(key, None)
         os.environ.update(running.saved_env)
 
     def drop_connections(self) -> None:
-        """Close every open connection, as a server does with idle ones."""
+        """Close every open connection, as a server does with idle ones (the proxy's tunnels
+        end with them, so clients see it at once)."""
         if self._running is not None:
             self._running.server.drop_connections()
+            self._running.proxy.drop_connections()
 
     @property
     def connections_made(self) -> int:
@@ -426,11 +474,11 @@ class FakeGoogleTTS:
         return self._running.server.connections_made if self._running else 0
 
     @property
-    def tld(self) -> str:
-        """The ``tld`` argument that sends gTTS here instead of translate.google.com."""
+    def proxy_url(self) -> str:
+        """The address of the fake's HTTPS proxy, which ``https_proxy`` names while it runs."""
         if self._running is None:
             raise RuntimeError("FakeGoogleTTS is not running")
-        return f"com@{HOST}:{self._running.server.server_port}"
+        return self._running.proxy.url
 
     @property
     def requests(self) -> list[SpeechRequest]:
