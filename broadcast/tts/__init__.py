@@ -49,14 +49,13 @@ def engine_chain(
     note = None
     for name in names:
         if name == AUTO:
-            unreachable = [kind.label for kind_name, kind in ENGINES.items()
-                           if kind.online and not engines[kind_name].reachable()]
-            chain.extend(engines[kind_name] for kind_name, kind in ENGINES.items()
-                         if not kind.online or kind.label not in unreachable)
-            if unreachable:
+            skipped = [each for each, kind in ENGINES.items()
+                       if kind.online and not engines[each].reachable()]
+            chain.extend(engines[each] for each in ENGINES if each not in skipped)
+            if skipped:
                 offline = [kind.label for kind in ENGINES.values() if not kind.online]
-                note = (f"{' and '.join(unreachable)} cannot be reached (no internet?). "
-                        f"Using the offline {' and '.join(offline)}.")
+                note = (f"{' and '.join(ENGINES[each].label for each in skipped)} cannot be "
+                        f"reached (no internet?). Using the offline {' and '.join(offline)}.")
         elif name in engines:
             chain.append(engines[name])
         else:
