@@ -22,6 +22,14 @@ OUTCOMES = (
 )
 """``airing`` is a row whose sound has started and not ended (yet)."""
 
+CUT_BY_CRASH = "the daemon stopped during the broadcast (crash, kill or power cut)"
+"""The reason on a row found ``airing`` at the next start."""
+CUT_BY_EMERGENCY = "cut by emergency"
+"""How the reason on a row an emergency cut begins."""
+
+_ADDED_COLUMNS = {"offset_s": "REAL", "played_s": "REAL"}
+"""Columns newer than the first as-run logs, added to an old log when it is opened."""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS airings (
     id INTEGER PRIMARY KEY,
@@ -45,6 +53,8 @@ CREATE TABLE IF NOT EXISTS airings (
     items TEXT NOT NULL DEFAULT '[]',
     outputs TEXT NOT NULL DEFAULT '[]',
     problems TEXT NOT NULL DEFAULT '[]',
+    offset_s REAL,
+    played_s REAL,
     UNIQUE (occurrence, zone, attempt)
 );
 CREATE INDEX IF NOT EXISTS airings_scheduled ON airings (scheduled);
@@ -80,6 +90,11 @@ class Row:
     outputs: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     """What went wrong without stopping the broadcast: an output or a hook that failed."""
+    offset_s: float | None = None
+    """Where in the audio this attempt began (a resumed broadcast does not begin at 0)."""
+    played_s: float | None = None
+    """How far into the audio the airing had come: kept current while it airs, so after a
+    crash the broadcast can be resumed where it was cut."""
     id: int | None = None
 
 
@@ -104,6 +119,10 @@ class AsRunLog:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        have = {record[1] for record in self._db.execute("PRAGMA table_info(airings)")}
+        for name, kind in _ADDED_COLUMNS.items():
+            if name not in have:
+                self._db.execute(f"ALTER TABLE airings ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         with self._lock:
@@ -119,15 +138,19 @@ class AsRunLog:
         return self._write(
             "INSERT INTO airings (occurrence, zone, attempt, program_id, program_name, priority,"
             " scheduled, started, ended, outcome, reason, late_s, audio, duration_s,"
-            " loudness_lufs, true_peak_dbtp, engine, items, outputs, problems)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " loudness_lufs, true_peak_dbtp, engine, items, outputs, problems, offset_s, played_s)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (row.occurrence, row.zone, row.attempt, row.program_id, row.program_name,
              row.priority, _iso(row.scheduled), _iso(row.started), _iso(row.ended), row.outcome,
              row.reason, row.late_s, row.audio, row.duration_s, row.loudness_lufs,
              row.true_peak_dbtp, row.engine, json.dumps(row.items, ensure_ascii=False),
              json.dumps(row.outputs, ensure_ascii=False),
-             json.dumps(row.problems, ensure_ascii=False)),
+             json.dumps(row.problems, ensure_ascii=False), row.offset_s, row.played_s),
         )
+
+    def progress(self, row_id: int, played_s: float) -> None:
+        """Note how far an airing has come (about once a second while it airs)."""
+        self._write("UPDATE airings SET played_s = ? WHERE id = ?", (round(played_s, 2), row_id))
 
     def end(
         self,
@@ -138,14 +161,17 @@ class AsRunLog:
         reason: str | None = None,
         outputs: list[dict[str, Any]] | None = None,
         problems: list[str] | None = None,
+        played_s: float | None = None,
     ) -> None:
         """Close a row that was ``airing``."""
         self._write(
             "UPDATE airings SET ended = ?, outcome = ?, reason = COALESCE(?, reason),"
-            " outputs = COALESCE(?, outputs), problems = COALESCE(?, problems) WHERE id = ?",
+            " outputs = COALESCE(?, outputs), problems = COALESCE(?, problems),"
+            " played_s = COALESCE(?, played_s) WHERE id = ?",
             (_iso(ended), outcome, reason,
              None if outputs is None else json.dumps(outputs, ensure_ascii=False),
-             None if problems is None else json.dumps(problems, ensure_ascii=False), row_id),
+             None if problems is None else json.dumps(problems, ensure_ascii=False),
+             None if played_s is None else round(played_s, 2), row_id),
         )
 
     def add_problem(self, row_id: int, problem: str) -> None:
@@ -160,13 +186,29 @@ class AsRunLog:
                              (json.dumps(problems, ensure_ascii=False), row_id))
 
     def recover(self, now: dt.datetime) -> list[Row]:
-        """Mark rows left ``airing`` by a crash as interrupted; return them."""
+        """Mark rows left ``airing`` by a crash as interrupted; return them.
+
+        A row's end is where its last progress note puts the cut (never later than ``now``).
+        """
         left = self.rows("outcome = 'airing'")
         for row in left:
-            assert row.id is not None
-            self.end(row.id, ended=now, outcome="interrupted",
-                     reason="the daemon stopped during the broadcast (crash, kill or power cut)")
+            assert row.id is not None and row.started is not None
+            played = (row.played_s or 0.0) - (row.offset_s or 0.0)
+            ended = min(now, row.started + dt.timedelta(seconds=max(0.0, played)))
+            self.end(row.id, ended=ended, outcome="interrupted", reason=CUT_BY_CRASH)
         return left
+
+    def cut_and_not_followed(self, since: dt.datetime) -> list[Row]:
+        """Rows cut by a crash or an emergency since ``since`` whose broadcast has no later
+        attempt yet: what a restarted daemon still owes (their programs say whether to restart,
+        resume or drop them)."""
+        return self.rows(
+            "outcome = 'interrupted' AND ended >= ? AND (reason = ? OR reason LIKE ?)"
+            " AND NOT EXISTS (SELECT 1 FROM airings later WHERE later.occurrence ="
+            " airings.occurrence AND later.zone = airings.zone AND later.attempt >"
+            " airings.attempt)",
+            (_iso(since), CUT_BY_CRASH, f"{CUT_BY_EMERGENCY}%"),
+        )
 
     def has(self, occurrence: str, zone: str) -> bool:
         """Whether the occurrence has had its turn in the zone (any row at all)."""

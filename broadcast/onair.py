@@ -16,10 +16,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from broadcast.asrun import AsRunLog, Row
+from broadcast.asrun import CUT_BY_EMERGENCY, AsRunLog, Row
 from broadcast.audio import LoudnessTarget
 from broadcast.outputs.base import Output, OutputError
 from broadcast.outputs.hooks import HookResult, run_hook
@@ -34,6 +34,8 @@ LATE_S = 1.0
 """A start later than this is logged as late."""
 RESUME_BACK_S = 2.0
 """A resumed broadcast starts this much before where it was cut, so listeners find the thread."""
+PROGRESS_S = 1.0
+"""How often an airing notes in the as-run log how far it has come."""
 
 
 @dataclass
@@ -79,6 +81,11 @@ class Cue:
     def describe(self) -> str:
         again = f" (attempt {self.attempt})" if self.attempt > 1 else ""
         return f"{self.broadcast.key} in {self.zone}{again}"
+
+    def follow_up(self, *, offset_s: float, reason: str, attempt: int | None = None) -> Cue:
+        """The next attempt at this broadcast after a cut, from ``offset_s`` into its audio."""
+        return replace(self, attempt=attempt or self.attempt + 1, offset_s=offset_s,
+                       reason=reason, problems=[], airing=None, interrupted_by=None, order=0)
 
     def prepare(self) -> Airing:
         """Start the decoders and open the outputs, so the sound can begin on the second."""
@@ -210,7 +217,8 @@ class ZoneChannel:
         started = dt.datetime.fromtimestamp(airing.started_at, cue.broadcast.start.tzinfo)
         self.current_since = started
         late_s = (started - cue.broadcast.start).total_seconds()
-        row = self._row(cue, "airing", started=started, late_s=round(late_s, 3))
+        row = self._row(cue, "airing", started=started, late_s=round(late_s, 3),
+                        played_s=cue.offset_s)
         row_id = self.asrun.add(row)
         if late_s > LATE_S and cue.attempt == 1:
             log.warning("airing %s, late by %.0f s", cue.describe(), late_s)
@@ -218,6 +226,8 @@ class ZoneChannel:
             log.info("airing %s on %s, %.0f s", cue.describe(),
                      ", ".join(o.describe() for o in cue.outputs),
                      cue.audio.figures.duration_s - cue.offset_s)
+        while not airing.finished(PROGRESS_S):
+            self.asrun.progress(row_id, airing.played_s)
         result = airing.wait()
         outcome, reason = self._outcome(cue, result, late_s)
         problems = [*cue.problems, *result.problems()]
@@ -225,7 +235,7 @@ class ZoneChannel:
         self.asrun.end(row_id, ended=ended, outcome=outcome, reason=reason,
                        outputs=[{"output": r.output, "ok": r.ok, "error": r.error}
                                 for r in result.outputs],
-                       problems=problems)
+                       problems=problems, played_s=airing.played_s)
         message = f"{outcome}: {cue.describe()}" + (f" ({reason})" if reason else "")
         (log.info if outcome in ("aired", "late") else log.error)(message)
         for problem in result.problems():
@@ -244,7 +254,7 @@ class ZoneChannel:
 
     def _outcome(self, cue: Cue, result: AiringResult, late_s: float) -> tuple[str, str | None]:
         if cue.interrupted_by is not None:
-            return "interrupted", f"cut by emergency '{cue.interrupted_by}'"
+            return "interrupted", f"{CUT_BY_EMERGENCY} '{cue.interrupted_by}'"
         if result.cut:
             return "interrupted", "cut off: the daemon was stopped"
         if not result.completed:
@@ -262,14 +272,8 @@ class ZoneChannel:
         offset = 0.0
         if cue.on_interrupt == "resume":
             offset = max(0.0, airing.played_s - RESUME_BACK_S)
-        again = Cue(
-            broadcast=cue.broadcast, zone=cue.zone, audio=cue.audio, outputs=cue.outputs,
-            gain_db=cue.gain_db, true_peak_dbtp=cue.true_peak_dbtp,
-            on_interrupt=cue.on_interrupt, after_hook=cue.after_hook,
-            after_delay_s=cue.after_delay_s, hook_timeout_s=cue.hook_timeout_s,
-            attempt=cue.attempt + 1, offset_s=offset, outcome=cue.outcome,
-            reason=f"{cue.on_interrupt} after emergency '{cue.interrupted_by}'",
-        )
+        again = cue.follow_up(offset_s=offset,
+                              reason=f"{cue.on_interrupt} after emergency '{cue.interrupted_by}'")
         log.info("%s will %s after the emergency", cue.describe(), cue.on_interrupt)
         self.submit(again)
 
@@ -288,7 +292,7 @@ class ZoneChannel:
             duration_s=cue.audio.figures.duration_s,
             loudness_lufs=cue.audio.figures.integrated_lufs,
             true_peak_dbtp=cue.audio.figures.true_peak_dbtp, engine=engines_of(items),
-            items=items, problems=list(cue.problems),
+            items=items, problems=list(cue.problems), offset_s=cue.offset_s,
             outputs=[{"output": name, "ok": True} for name in outputs or []], **values,
         )
 

@@ -351,26 +351,89 @@ def test_kill_9_then_restart_within_grace_airs_late_once(
     assert len(ward.files()) == 1
 
 
-def test_kill_9_mid_broadcast_is_logged_interrupted_and_not_aired_again(
+def test_a_kill_right_after_a_catch_up_does_not_lose_the_broadcast(
     ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
+    start = ahead(20)
+    ward.write(program("sang", start, "short", extra="    grace: 2m\n"))
+    first = daemons.start(ward, tmp_path / "first.log")
+    first.wait_for("ready 1/", timeout=60)
+    sleep_until(start - dt.timedelta(seconds=6))
+    first.kill()
+    sleep_until(start + dt.timedelta(seconds=2))
+
+    second = daemons.start(ward, tmp_path / "second.log")
+    second.wait_for("airing it now", timeout=30)
+    second.kill()  # before the catch-up has written its row
+    assert ward.rows() == []
+
+    third = daemons.start(ward, tmp_path / "third.log")
+    third.wait_for("airing it now", timeout=30)
+    [row] = ward.wait_rows(1, timeout=60)
+    assert third.terminate() == 0
+    assert row["outcome"] == "late"
+    assert not list(ward.out.glob(".*")), "no half-written files left"
+    assert len(ward.files()) == 1
+
+
+@pytest.mark.parametrize("policy", ["resume", "restart", "drop"])
+def test_a_broadcast_cut_by_a_crash_follows_its_policy_when_the_daemon_comes_back(
+    policy: str, ward: Ward, tmp_path: Path, daemons: Daemons
+) -> None:
     start = ahead(18)
-    ward.write(program("sang", start, "long"))
+    ward.write(program("sang", start, "long", extra=f"    on_interrupt: {policy}\n"))
     first = daemons.start(ward, tmp_path / "first.log")
     ward.wait_rows(1, timeout=60, final=False)
+    time.sleep(4)
     first.kill()
     [row] = ward.rows()
     assert row["outcome"] == "airing", "the row was written before the crash"
+    assert list(ward.out.glob(".*.part")), "the cut airing left its file half-written"
 
     second = daemons.start(ward, tmp_path / "second.log")
-    log = second.wait_for("marked interrupted", timeout=30)
+    second.wait_for("marked interrupted", timeout=30)
+    rows = ward.wait_rows(1 if policy == "drop" else 2, timeout=90)
+    second.wait_for("scheduled: ", timeout=30)
+    assert second.terminate() == 0
+    rows = ward.rows()
+    assert rows[0]["outcome"] == "interrupted"
+    assert "the daemon stopped during the broadcast" in str(rows[0]["reason"])
+    label = f"{start:%Y%m%d-%H%M%S}-sang-khu-pho-1"
+    cut, again = ward.out / f"{label}.wav", ward.out / f"{label}-2.wav"
+    assert not list(ward.out.glob(".*")), "the half-written file was finished"
+    assert 3.5 <= wav_seconds(cut) <= 6.0, "what aired before the crash is kept"
+    if policy == "drop":
+        assert len(rows) == 1
+        assert not again.exists()
+        return
+    [(attempt, outcome, reason)] = [(r["attempt"], r["outcome"], r["reason"]) for r in rows[1:]]
+    assert (attempt, outcome) == (2, "aired")
+    assert f"{policy} after the daemon came back" in str(reason)
+    full = float(str(rows[0]["duration_s"]))
+    played = float(str(rows[0]["played_s"]))
+    assert played == pytest.approx(wav_seconds(cut), abs=1.2), "the row says where it was cut"
+    expected = full if policy == "restart" else full - played + 2.0
+    assert wav_seconds(again) == pytest.approx(expected, abs=0.7)
+
+
+def test_a_broadcast_cut_by_a_crash_is_not_aired_again_after_its_grace(
+    ward: Ward, tmp_path: Path, daemons: Daemons
+) -> None:
+    start = ahead(18)
+    ward.write(program("sang", start, "long", extra="    grace: 2s\n    on_interrupt: resume\n"))
+    first = daemons.start(ward, tmp_path / "first.log")
+    ward.wait_rows(1, timeout=60, final=False)
+    first.kill()
+    time.sleep(4)
+
+    second = daemons.start(ward, tmp_path / "second.log")
+    log = second.wait_for("after its grace", timeout=30)
     second.wait_for("scheduled: ", timeout=30)
     time.sleep(2)
     assert second.terminate() == 0
     [row] = ward.rows()
     assert row["outcome"] == "interrupted"
-    assert "the daemon stopped during the broadcast" in str(row["reason"])
-    assert "airing it now" not in log
+    assert "will resume" not in log
 
 
 def test_restart_after_grace_logs_the_broadcast_as_missed(

@@ -9,15 +9,16 @@ import contextlib
 import datetime as dt
 import logging
 import threading
+from pathlib import Path
 
 from broadcast.asrun import AsRunLog
 from broadcast.bulletin import BulletinError
 from broadcast.daemon.state import DaemonState
 from broadcast.daemon.zones import Zones
 from broadcast.errors import BroadcastError
-from broadcast.onair import Cue, as_run_row, hook_env, report_hook, wait_until
+from broadcast.onair import RESUME_BACK_S, Cue, as_run_row, hook_env, report_hook, wait_until
 from broadcast.outputs.hooks import run_hook
-from broadcast.planner import Broadcast
+from broadcast.planner import Broadcast, plan
 from broadcast.prerender import (
     RenderStore,
     prepare_chime,
@@ -25,11 +26,15 @@ from broadcast.prerender import (
     prepare_recording,
     prepare_script,
 )
-from broadcast.render import RenderedAudio, RenderSettings
+from broadcast.render import RenderedAudio, RenderSettings, load_rendered
 from broadcast.schedule import AudioItem, Program, Schedule, ScriptItem, Zone
 
 log = logging.getLogger("broadcast.daemon")
 
+LOOK_BACK = dt.timedelta(hours=24)
+"""After a restart, broadcasts missed or cut while the daemon was down are looked for this far
+back."""
+_INSTANT = dt.timedelta(milliseconds=1)
 PREPARE_LEAD_S = 2.0
 """The outputs are made ready this long before the start, so the sound starts on the second."""
 RENDER_BUDGET_S = 30.0
@@ -67,6 +72,8 @@ class Cues:
         try:
             program = schedule.program(broadcast.program_id)
         except BroadcastError:
+            with self.state.lock:
+                self.state.withdrawn.add(key)
             log.warning("%s was taken out of the schedule: not aired", key)
             return
         cues = self._cues(schedule, program, broadcast, zones)
@@ -107,16 +114,68 @@ class Cues:
                 audio, what = fallback
                 reason = f"{exc} The fallback ({what}) aired instead."
                 log.error("%s: %s", broadcast.key, reason)
-            for zone in group:
-                cues.append(Cue(
-                    broadcast=broadcast, zone=zone.id, audio=audio,
-                    outputs=self.zones.outputs[zone.id], gain_db=zone.gain_db,
-                    true_peak_dbtp=settings.target.true_peak_dbtp,
-                    on_interrupt=program.on_interrupt, after_hook=zone.hooks.after,
-                    after_delay_s=zone.hooks.after_delay, hook_timeout_s=zone.hooks.timeout,
-                    outcome=outcome, reason=reason,
-                ))
+            cues += [self._cue(broadcast, program, zone, audio, settings, outcome, reason)
+                     for zone in group]
         return cues
+
+    def _cue(self, broadcast: Broadcast, program: Program, zone: Zone, audio: RenderedAudio,
+             settings: RenderSettings, outcome: str | None, reason: str | None) -> Cue:
+        return Cue(
+            broadcast=broadcast, zone=zone.id, audio=audio, outputs=self.zones.outputs[zone.id],
+            gain_db=zone.gain_db, true_peak_dbtp=settings.target.true_peak_dbtp,
+            on_interrupt=program.on_interrupt, after_hook=zone.hooks.after,
+            after_delay_s=zone.hooks.after_delay, hook_timeout_s=zone.hooks.timeout,
+            outcome=outcome, reason=reason,
+        )
+
+    def follow_up_cuts(self, now: dt.datetime) -> None:
+        """After a restart: finish what a crash (or an emergency, when the crash came before
+        its follow-up aired) cut, as each program's ``on_interrupt`` says, if the daemon is back
+        within the program's grace. The cut attempt's row says where the sound stopped."""
+        for cut in self.asrun.recover(now):
+            log.error("%s in %s was cut off when the daemon stopped: marked interrupted",
+                      cut.occurrence, cut.zone)
+        schedule = self.state.schedule
+        for row in self.asrun.cut_and_not_followed(now - LOOK_BACK):
+            what = f"{row.occurrence} in {row.zone}"
+            try:
+                program = schedule.program(row.program_id)
+            except BroadcastError:
+                log.warning("%s was cut and is no longer in the schedule: not aired again", what)
+                continue
+            assert row.ended is not None
+            away = now - row.ended
+            if program.on_interrupt == "drop":
+                log.warning("%s was cut; its program says drop: not aired again", what)
+                continue
+            if away > program.grace:
+                log.error("%s was cut %.0f s ago, after its grace (%s): not aired again",
+                          what, away.total_seconds(), program.grace)
+                continue
+            found = [b for b in plan(schedule, row.scheduled, row.scheduled + _INSTANT)
+                     if b.key == row.occurrence]
+            zone = next((z for z in schedule.zones if z.id == row.zone), None)
+            audio = load_rendered(Path(row.audio)) if row.audio else None
+            if not found or zone is None or audio is None:
+                log.error("%s was cut and cannot be aired again (its program, zone or audio is "
+                          "gone)", what)
+                continue
+            broadcast = found[0]
+            with self.state.lock:
+                self.state.planned[broadcast.key] = broadcast
+                self.state.cued.add(broadcast.key)
+            offset = 0.0
+            if program.on_interrupt == "resume":
+                offset = max(0.0, (row.played_s or 0.0) - RESUME_BACK_S)
+            settings = self.zones.settings_for(zone)
+            cue = self._cue(broadcast, program, zone, audio, settings, None, None).follow_up(
+                attempt=row.attempt + 1, offset_s=offset,
+                reason=f"{program.on_interrupt} after the daemon came back "
+                       f"({away.total_seconds():.0f} s after the cut)",
+            )
+            log.warning("%s was cut %.0f s ago: it will %s now", what, away.total_seconds(),
+                        program.on_interrupt)
+            self.zones.channels[zone.id].submit(cue)
 
     def _audio_within_budget(self, schedule: Schedule, broadcast: Broadcast,
                              settings: RenderSettings) -> RenderedAudio:

@@ -57,8 +57,10 @@ class Daemon:
                                  self.board)
 
     def _heartbeat(self) -> None:
-        """Remember the daemon was alive now (after a restart, what was missed is known)."""
-        self.asrun.set_value("alive", dt.datetime.now(self.state.tz).isoformat())
+        """Remember until when everything due has had its turn: after a restart, what is still
+        owed from then on is caught up or logged as missed."""
+        settled = self.window.settled_until(dt.datetime.now(self.state.tz))
+        self.asrun.set_value("alive", settled.isoformat())
 
     def _roll(self) -> None:
         """Hourly: schedule and render what has come inside the horizon.
@@ -94,11 +96,13 @@ class Daemon:
             )
             self.board.started(os.getpid(), str(self.state.options.schedule_path))
             self.zones.start(self.zones.apply())
-            self.window.catch_up()
+            now = dt.datetime.now(self.state.tz)
+            self.cues.follow_up_cuts(now)
+            self.window.catch_up(now)
             self._heartbeat()
             # Jobs first, renders second: a broadcast due while the first renders run still airs
             # (rendered on the spot if need be).
-            self.window.schedule()
+            self.window.schedule(since=now)
             self.scheduler.add_job(self._roll, IntervalTrigger(hours=1), id="roll",
                                    coalesce=True, max_instances=1)
             self.scheduler.add_job(self._heartbeat, IntervalTrigger(minutes=1), id="alive",

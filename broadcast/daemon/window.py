@@ -14,16 +14,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from broadcast.asrun import AsRunLog
-from broadcast.daemon.cues import PREPARE_LEAD_S
+from broadcast.daemon.cues import LOOK_BACK, PREPARE_LEAD_S
 from broadcast.daemon.state import DaemonState
 from broadcast.daemon.zones import Zones
 from broadcast.onair import as_run_row
 from broadcast.planner import Broadcast, plan
 
 log = logging.getLogger("broadcast.daemon")
-
-LOOK_BACK = dt.timedelta(hours=24)
-"""After a restart, broadcasts missed while the daemon was down are logged back this far."""
 
 
 class JobWindow:
@@ -42,20 +39,18 @@ class JobWindow:
                  if zone.hooks.before]
         return max(hooks, default=0.0) + PREPARE_LEAD_S
 
-    def _plan_window(self) -> dict[str, Broadcast]:
-        now = dt.datetime.now(self.state.tz)
-        until = now + self.state.options.horizon
-        return {b.key: b for b in plan(self.state.schedule, now, until)}
-
-    def schedule(self) -> tuple[int, int, int]:
-        """Make the jobs match the plan of the coming hours; return (added, removed, changed).
+    def schedule(self, since: dt.datetime | None = None) -> tuple[int, int, int]:
+        """Make the jobs match the plan from ``since`` (now) through the coming hours; return
+        (added, removed, changed).
 
         Jobs come from the plan, not from weekday rules, so date ranges, skipped holidays and
         extra dates air exactly as ``broadcast agenda`` shows them.
         """
-        wanted = self._plan_window()
-        added = removed = changed = 0
         now = dt.datetime.now(self.state.tz)
+        since = since or now
+        wanted = {b.key: b for b in plan(self.state.schedule, since,
+                                         now + self.state.options.horizon)}
+        added = removed = changed = 0
         with self.state.lock:
             for key, broadcast in list(self.state.planned.items()):
                 if key in wanted or broadcast.start < now:
@@ -87,14 +82,15 @@ class JobWindow:
                 )
         return added, removed, changed
 
-    def catch_up(self) -> None:
-        """After a restart: air late what is still within its grace, log the rest as missed."""
-        now = dt.datetime.now(self.state.tz)
-        for row in self.asrun.recover(now):
-            log.error("%s in %s was cut off when the daemon stopped: marked interrupted",
-                      row.occurrence, row.zone)
-        alive = self.asrun.value("alive")
-        since = max(now - LOOK_BACK, dt.datetime.fromisoformat(alive)) if alive else now
+    def catch_up(self, now: dt.datetime) -> None:
+        """After a restart: air late what is still within its grace, log the rest as missed.
+
+        Everything due since the daemon last said all was settled (see :meth:`settled_until`)
+        and without a row in some zone is owed: a broadcast whose catch-up was cut short by
+        another crash is found again.
+        """
+        settled = self.asrun.value("alive")
+        since = max(now - LOOK_BACK, dt.datetime.fromisoformat(settled)) if settled else now
         for broadcast in plan(self.state.schedule, since, now):
             program = self.state.schedule.program(broadcast.program_id)
             zones = [z for z in self.zones.of(broadcast)
@@ -105,6 +101,8 @@ class JobWindow:
             if late <= program.grace:
                 log.warning("%s was due %.0f s ago while the daemon was down: airing it now",
                             broadcast.key, late.total_seconds())
+                with self.state.lock:
+                    self.state.planned[broadcast.key] = broadcast
                 threading.Thread(target=self.cue, args=(broadcast,), daemon=True).start()
                 continue
             for zone in zones:
@@ -115,6 +113,16 @@ class JobWindow:
                 ))
             log.error("missed: %s (the daemon was not running; grace %s)", broadcast.key,
                       program.grace)
+
+    def settled_until(self, now: dt.datetime) -> dt.datetime:
+        """The moment before which every broadcast in hand has a row in each of its zones: now,
+        or the start of the oldest one still owed (being cued, caught up or waiting)."""
+        with self.state.lock:
+            due = [b for b in self.state.planned.values()
+                   if b.start <= now and b.key not in self.state.withdrawn]
+        owed = [b.start for b in due
+                if any(not self.asrun.has(b.key, zone.id) for zone in self.zones.of(b))]
+        return min([now, *owed])
 
     def forget_past(self) -> None:
         """Let go of the broadcasts further back than :data:`LOOK_BACK`."""

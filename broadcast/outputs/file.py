@@ -2,12 +2,17 @@
 
 It stands in for a line-out that can be checked afterwards: what the file holds is exactly what a
 loudspeaker would have played, cuts included. A file appears under its final name only when the
-airing has ended (finished or cut); until then it is a hidden ``.part`` file.
+airing has ended (finished or cut); until then it is a hidden ``.part`` file that names the
+process writing it. A part left by a process that died (a crash or a power cut) holds what aired
+until then: the next start finishes it under its final name.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+import struct
 import threading
 import time
 import wave
@@ -16,14 +21,66 @@ from pathlib import Path
 from broadcast.outputs.base import BYTES_PER_SECOND, SAMPLE_RATE, OutputBase, OutputError
 from broadcast.schedule import FileOutput
 
+log = logging.getLogger("broadcast.outputs")
+
 LEAD_S = 0.2
 """How far ahead of real time a file may be written."""
+_PART = re.compile(r"\.(?P<name>.+\.wav)\.(?P<pid>\d+)\.part")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``name-2``, ``name-3`` … when it is taken."""
+    stem = name.removesuffix(".wav")
+    target = folder / name
+    number = 2
+    while target.exists():
+        target = folder / f"{stem}-{number}.wav"
+        number += 1
+    return target
+
+
+def _finish_part(part: Path, target: Path) -> None:
+    """Make a WAV file whose writer died complete: its header says how much sound it holds."""
+    with part.open("r+b") as handle:
+        head = handle.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            raise ValueError("not a WAV file")
+        size = part.stat().st_size
+        position = 12
+        while position + 8 <= size:
+            handle.seek(position)
+            chunk, length = struct.unpack("<4sI", handle.read(8))
+            if chunk == b"data":
+                data = size - position - 8
+                data -= data % 2  # whole 16-bit samples only
+                if data <= 0:
+                    raise ValueError("no sound in it")
+                handle.truncate(position + 8 + data)
+                handle.seek(position + 4)
+                handle.write(struct.pack("<I", data))
+                handle.seek(4)
+                handle.write(struct.pack("<I", position + data))
+                break
+            position += 8 + length + (length % 2)
+        else:
+            raise ValueError("no sound in it")
+    os.replace(part, target)
 
 
 class _WavSink:
     def __init__(self, target: Path) -> None:
         self.target = target
-        self._part = target.with_name(f".{target.name}.part")
+        self._part = target.with_name(f".{target.name}.{os.getpid()}.part")
         self._lock = threading.Lock()
         self._closed = False
         self._written = 0
@@ -97,6 +154,22 @@ class WavFolder(OutputBase):
     def describe(self) -> str:
         return f"file {self.folder}"
 
+    def start(self) -> None:
+        """Finish the files of airings that a dead process was writing (see the module doc)."""
+        for part in self.folder.glob(".*.part"):
+            found = _PART.fullmatch(part.name)
+            if found is None or _alive(int(found["pid"])):
+                continue
+            target = _free_name(self.folder, found["name"])
+            try:
+                _finish_part(part, target)
+            except (OSError, ValueError, struct.error) as exc:
+                log.warning("%s: removed %s, left by a crash (%s)", self.describe(), part.name,
+                            exc)
+                part.unlink(missing_ok=True)
+                continue
+            log.warning("%s: finished %s, cut by a crash", self.describe(), target.name)
+
     def open(self, label: str) -> _WavSink:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -104,9 +177,4 @@ class WavFolder(OutputBase):
             raise OutputError(
                 f"cannot create the folder {self.folder}: {exc.strerror or exc}"
             ) from None
-        target = self.folder / f"{label}.wav"
-        number = 2
-        while target.exists():
-            target = self.folder / f"{label}-{number}.wav"
-            number += 1
-        return _WavSink(target)
+        return _WavSink(_free_name(self.folder, f"{label}.wav"))

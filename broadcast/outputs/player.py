@@ -202,6 +202,15 @@ class Airing:
         for feed in self._feeds:
             feed.interrupt()
 
+    def finished(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for every output to finish; whether they all have."""
+        deadline = time.monotonic() + timeout_s
+        for feed in self._feeds:
+            feed.thread.join(max(0.0, deadline - time.monotonic()))
+            if feed.thread.is_alive():
+                return False
+        return True
+
     def wait(self) -> AiringResult:
         """Block until every output has finished (or been cut); say how each went."""
         if not self._started:
