@@ -32,6 +32,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, ValidationInfo
 
 from broadcast.errors import BroadcastError, Location
+from broadcast.fileio import read_at_most
 from broadcast.schedule import explain, in_file_order
 from broadcast.vietnamese import TextDecodingError, decode_text
 from broadcast.yamlsource import YamlSyntaxError, load_yaml
@@ -164,21 +165,36 @@ def content_hash(title: str, body: str) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+MAX_SCRIPT_BYTES = 200_000
+"""A 15-minute bulletin is about 15 kB of text."""
+
+
 def load_bulletin(path: Path) -> Bulletin:
     """Read and parse a script file; raise :class:`BulletinError` with a location if it is bad."""
+    return read_bulletin(path)[0]
+
+
+def read_bulletin(path: Path, source: Path | None = None) -> tuple[Bulletin, bytes]:
+    """Read and parse a script file, and return the exact bytes parsed too (so a copy kept of
+    a good script is the very text that was found good). ``source`` reads the bytes from
+    another file (a kept copy) while errors and the bulletin still name ``path``."""
     try:
-        data = path.read_bytes()
+        data = read_at_most(source or path, MAX_SCRIPT_BYTES)
     except FileNotFoundError:
         raise BulletinError(
             "script file not found. Check the path in schedule.yaml.", Location(path)
         ) from None
     except OSError as exc:
         raise BulletinError(f"cannot read the script: {exc.strerror}.", Location(path)) from None
+    if data is None:
+        raise BulletinError(
+            f"the script is larger than {MAX_SCRIPT_BYTES // 1000} kB, far longer than any "
+            "bulletin. Check that it is the file you meant.", Location(path))
     try:
         text = decode_text(data)
     except TextDecodingError as exc:
         raise BulletinError(str(exc), Location(path)) from None
-    return parse_bulletin(text, path)
+    return parse_bulletin(text, path), data
 
 
 def parse_bulletin(text: str, path: Path) -> Bulletin:

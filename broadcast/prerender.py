@@ -1,8 +1,14 @@
 """Getting programs ready to air: render each item once, keep it, and join the program.
 
 Finished items are kept in a render store keyed by what decides their sound (the script's content
-hash and every render setting), so a program re-renders only what changed. A script that is not
-approved never gets this far: rendering refuses it.
+hash and every render setting), so a program re-renders only what changed, and each file is
+rendered by one caller at a time: another caller that needs it waits for that render. A script
+that is not approved never gets this far: rendering refuses it.
+
+A store that keeps last good scripts (the daemon's) also keeps a copy of each script that was
+found good and approved; when a later edit is broken, unapproved or removed, that copy is
+rendered instead, and the result carries a note saying so. An item an engine fell back on is
+kept under the engines that really spoke it, so the preferred engine is tried again next time.
 """
 
 from __future__ import annotations
@@ -10,15 +16,21 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import logging
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from broadcast.assets import BUILT_IN_CHIME, synthesize
 from broadcast.audio import AudioError, LoudnessTarget, OutputFormat
-from broadcast.bulletin import load_bulletin, require_approved
+from broadcast.bulletin import Bulletin, BulletinError, read_bulletin, require_approved
 from broadcast.errors import BroadcastError
+from broadcast.fileio import write_bytes_atomic
 from broadcast.planner import Broadcast
 from broadcast.render import (
     ProgressCallback,
@@ -34,17 +46,70 @@ from broadcast.schedule import AudioItem, ChimeItem, RelayItem, Schedule, Script
 from broadcast.tts import SpeechEngine, engine_chain, speech_engines
 from broadcast.vietnamese import Lexicon, default_lexicon, load_lexicon
 
+log = logging.getLogger("broadcast.render")
+
 ITEM_FORMAT = OutputFormat(codec="flac")
 """Items are kept lossless; only the finished program is encoded for air."""
 
 PROGRAM_FORMAT = OutputFormat(codec="mp3")
 
 
-@dataclass(frozen=True)
 class RenderStore:
-    """Where finished items and programs are kept (a folder inside the state folder)."""
+    """Where finished items and programs are kept (a folder inside the state folder); see the
+    module doc for ``keep_last_good``."""
 
-    root: Path
+    def __init__(self, root: Path, *, keep_last_good: bool = False) -> None:
+        self.root = root
+        self.keep_last_good = keep_last_good
+        self._lock = threading.Lock()
+        self._in_flight: dict[Path, Future[RenderedAudio[Any]]] = {}
+
+    def once(self, out: Path, make: Callable[[], RenderedAudio[Any]]) -> RenderedAudio[Any]:
+        """``out`` as kept, or made by ``make``; while one caller makes it, others wait."""
+        with self._lock:
+            flight = self._in_flight.get(out)
+            mine = flight is None
+            if flight is None:
+                flight = self._in_flight[out] = Future()
+        if not mine:
+            return flight.result()
+        try:
+            result = load_rendered(out) or make()
+        except BaseException as exc:
+            flight.set_exception(exc)
+            raise
+        else:
+            flight.set_result(result)
+            return result
+        finally:
+            with self._lock:
+                del self._in_flight[out]
+
+    @property
+    def scripts(self) -> Path:
+        return self.root / "last-good-scripts"
+
+    def approved_bulletin(self, path: Path) -> tuple[Bulletin, list[str]]:
+        """The script at ``path`` if it is good and approved; else, when kept, its last good
+        version and a note that says so (see the module doc)."""
+        kept = self.scripts / f"{path.stem}-{_key(str(path))}{path.suffix}"
+        try:
+            bulletin, data = read_bulletin(path)
+            require_approved(bulletin)
+        except BulletinError as exc:
+            if not self.keep_last_good or not kept.is_file():
+                raise
+            bulletin, _ = read_bulletin(path, source=kept)
+            require_approved(bulletin)
+            saved = dt.datetime.fromtimestamp(kept.stat().st_mtime).astimezone()
+            note = (f"{path.name} cannot be aired as it is now ({str(exc).splitlines()[0]}); "
+                    f"its last good version, from {saved:%Y-%m-%d %H:%M}, airs until the "
+                    "script is fixed.")
+            log.error(note)
+            return bulletin, [note]
+        if self.keep_last_good and (not kept.is_file() or kept.read_bytes() != data):
+            write_bytes_atomic(kept, data)
+        return bulletin, []
 
     @property
     def items(self) -> Path:
@@ -116,12 +181,25 @@ def prepare_script(
     progress: ProgressCallback | None = None,
 ) -> RenderedAudio:
     """The finished audio of an approved script, rendered now only if not already kept."""
-    bulletin = load_bulletin(path)
-    require_approved(bulletin)
-    out = store.items / (
-        f"{path.stem}-{_key(bulletin.content_hash, settings.fingerprint(ITEM_FORMAT))}.flac"
-    )
-    return load_rendered(out) or render_bulletin(bulletin, out, settings, ITEM_FORMAT, progress)
+    bulletin, notes = store.approved_bulletin(path)
+
+    def out(usable: RenderSettings) -> Path:
+        key = _key(bulletin.content_hash, usable.fingerprint(ITEM_FORMAT))
+        return store.items / f"{path.stem}-{key}.flac"
+
+    def make(usable: RenderSettings) -> RenderedAudio[Any]:
+        rendered = render_bulletin(bulletin, out(usable), usable, ITEM_FORMAT, progress)
+        spoke = rendered.metadata.engine
+        if spoke == usable.engines[0].identity:
+            return rendered
+        return rendered.moved(out(usable.from_engine(spoke)))
+
+    chars = len(bulletin.body)
+    kept = load_rendered(out(replace(settings, deadline=None).usable_now(chars)))
+    if kept is None:
+        usable = settings.usable_now(chars)
+        kept = store.once(out(usable), lambda: make(usable))
+    return kept.noted(notes)
 
 
 def prepare_recording(
@@ -131,7 +209,7 @@ def prepare_recording(
     if not path.is_file():
         raise AudioError(f"audio file '{path}' does not exist.")
     out = store.items / f"{path.stem}-{_key(_file_digest(path), repr(target), kind)}.flac"
-    return load_rendered(out) or render_recording(path, out, target, ITEM_FORMAT, kind)
+    return store.once(out, lambda: render_recording(path, out, target, ITEM_FORMAT, kind))
 
 
 def prepare_chime(path: Path | None, target: LoudnessTarget, store: RenderStore) -> RenderedAudio:
@@ -139,13 +217,14 @@ def prepare_chime(path: Path | None, target: LoudnessTarget, store: RenderStore)
     if path is not None:
         return prepare_recording(path, target, store, kind="chime")
     out = store.items / f"{BUILT_IN_CHIME.name}-{_key(repr(BUILT_IN_CHIME), repr(target))}.flac"
-    kept = load_rendered(out)
-    if kept is not None:
-        return kept
-    with tempfile.TemporaryDirectory(prefix="broadcast-chime-") as tmp:
-        raw = Path(tmp) / "chime.wav"
-        synthesize(BUILT_IN_CHIME, raw)
-        return render_recording(raw, out, target, ITEM_FORMAT, kind="chime")
+
+    def make() -> RenderedAudio[Any]:
+        with tempfile.TemporaryDirectory(prefix="broadcast-chime-") as tmp:
+            raw = Path(tmp) / "chime.wav"
+            synthesize(BUILT_IN_CHIME, raw)
+            return render_recording(raw, out, target, ITEM_FORMAT, kind="chime")
+
+    return store.once(out, make)
 
 
 def prepare_program(
@@ -157,6 +236,7 @@ def prepare_program(
 ) -> RenderedAudio:
     """The broadcast's finished audio: every item ready, joined with pauses, encoded for air."""
     parts: list[RenderedAudio | float] = []
+    notes: list[str] = []
     for item in broadcast.items:
         if isinstance(item, ScriptItem):
             parts.append(prepare_script(schedule.resolve(item.script), settings, store, progress))
@@ -178,10 +258,11 @@ def prepare_program(
         f"silence:{part}" if isinstance(part, float) else part.path.name for part in parts
     ]
     out = store.programs / f"{broadcast.program_id}-{_key(*identity, repr(settings.pauses))}.mp3"
-    kept = load_rendered(out)
-    if kept is not None:
-        return kept
-    return render_program(
+    for part in parts:
+        if not isinstance(part, float):
+            notes += [note for note in part.notes if note not in notes]
+    program = store.once(out, lambda: render_program(
         parts, out, settings.target, settings.pauses, PROGRAM_FORMAT,
         program=broadcast.program_id,
-    )
+    ))
+    return program.noted(notes)

@@ -13,8 +13,10 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
+import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -36,7 +38,7 @@ from broadcast.fileio import write_text_atomic
 from broadcast.paragraph_mastering import ParagraphMastering
 from broadcast.schedule import ITEM_PAUSE_S, PARAGRAPH_PAUSE_S
 from broadcast.tts import ChunkCache, SpeechEngine, speak
-from broadcast.tts.speaker import ProgressCallback
+from broadcast.tts.speaker import EngineBreaker, ProgressCallback, fallback_reserve_s
 from broadcast.vietnamese import Lexicon, to_spoken
 
 
@@ -54,9 +56,13 @@ class Pauses:
 
 @dataclass(frozen=True)
 class RenderSettings:
-    """Everything that decides how a bulletin sounds, and where chunk audio is kept.
+    """Everything that decides how a bulletin sounds, where chunk audio is kept, and which
+    engine may speak it now.
 
-    ``engines`` are tried in order for each bulletin (a fallback chain).
+    ``engines`` are tried in order for each bulletin (a fallback chain). ``breaker`` remembers
+    the engines that failed a moment ago; ``deadline`` (seconds since the epoch) is when the
+    audio must be ready, so a slow engine gives way to the next in time (see
+    :mod:`broadcast.tts.speaker`). Neither changes the sound of what an engine speaks.
     """
 
     engines: tuple[SpeechEngine, ...]
@@ -65,6 +71,28 @@ class RenderSettings:
     target: LoudnessTarget = field(default_factory=LoudnessTarget)
     pauses: Pauses = field(default_factory=Pauses)
     processing: SpeechProcessing = field(default_factory=SpeechProcessing)
+    breaker: EngineBreaker | None = field(default=None, compare=False)
+    deadline: float | None = field(default=None, compare=False)
+    called_off: threading.Event | None = field(default=None, compare=False)
+    """Set when renders under way should be given up (the daemon is stopping)."""
+
+    def usable_now(self, chars: int) -> RenderSettings:
+        """These settings with only the engines worth trying now for a text of ``chars``
+        characters: not one that failed a moment ago, and only the last one when the deadline
+        leaves the others no time."""
+        engines = self.engines
+        if self.breaker is not None:
+            engines = self.breaker.usable(engines)
+        if self.deadline is not None and \
+                time.time() > self.deadline - fallback_reserve_s(chars):
+            engines = engines[-1:]
+        return replace(self, engines=engines)
+
+    def from_engine(self, identity: str) -> RenderSettings:
+        """These settings with the chain starting at the engine ``identity`` (after a
+        fallback, what the render really used)."""
+        names = [engine.identity for engine in self.engines]
+        return replace(self, engines=self.engines[names.index(identity):])
 
     def fingerprint(self, fmt: OutputFormat) -> str:
         """A short hash of every setting that changes the audio, for cache keys."""
@@ -241,6 +269,9 @@ class RenderedAudio(Generic[SidecarT]):
 
     path: Path
     metadata: SidecarT
+    notes: tuple[str, ...] = ()
+    """What the operator should know about this use of the file, beyond how it was made (a
+    script's last good version standing in for a broken edit)."""
 
     @property
     def figures(self) -> AudioFigures:
@@ -249,7 +280,17 @@ class RenderedAudio(Generic[SidecarT]):
     @property
     def warnings(self) -> list[str]:
         """What the operator should know about how this was made (e.g. an engine fell back)."""
-        return list(self.metadata.warnings)
+        return [*self.metadata.warnings, *self.notes]
+
+    def noted(self, notes: Sequence[str]) -> RenderedAudio[SidecarT]:
+        return replace(self, notes=(*self.notes, *notes)) if notes else self
+
+    def moved(self, path: Path) -> RenderedAudio[SidecarT]:
+        """The same render under another name (the audio first: until its sidecar follows, the
+        render is not found under either name, and is made again at worst)."""
+        os.replace(self.path, path)
+        os.replace(sidecar_path(self.path), sidecar_path(path))
+        return replace(self, path=path)
 
 
 def sidecar_path(audio: Path) -> Path:
@@ -292,7 +333,8 @@ def render_bulletin(
             ParagraphMastering(settings, fmt, Path(tmp)) as mastering:
         speech = speak(
             spoken_paragraphs(bulletin, settings.lexicon), settings.engines, settings.cache,
-            progress, mastering.add,
+            progress, mastering.add, breaker=settings.breaker, deadline=settings.deadline,
+            called_off=settings.called_off,
         )
         if not speech.paragraphs:
             raise BulletinError(

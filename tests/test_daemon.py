@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -658,4 +659,89 @@ def test_a_restart_with_a_broken_edit_airs_the_last_good_schedule(
     assert error in log
     [row] = ward.wait_rows(1, timeout=60)
     assert second.terminate() == 0
+    assert row["outcome"] == "aired"
+
+
+def _with_engine(ward: Ward, tts: str) -> None:
+    text = ward.schedule.read_text(encoding="utf-8")
+    ward.schedule.write_text(text.replace("  engine: espeak\n", tts), encoding="utf-8")
+
+
+@pytest.mark.parametrize("google", ["refused", "black-holed"])
+def test_with_google_out_of_reach_a_script_saved_just_before_its_time_airs_on_time(
+    google: str, ward: Ward, tmp_path: Path, daemons: Daemons
+) -> None:
+    with socket.socket() as hole:
+        hole.bind(("127.0.0.1", 0))
+        port = hole.getsockname()[1]
+        if google == "black-holed":
+            hole.listen(64)  # connections are taken and never answered
+        else:
+            hole.close()  # nothing listens: connections are refused
+        proxy = f"http://127.0.0.1:{port}"
+        env = os.environ | {"https_proxy": proxy, "HTTPS_PROXY": proxy, "no_proxy": ""}
+        start = ahead(45)
+        ward.write(program("sang", start, "short"))
+        _with_engine(ward, "  engine: gtts\n  fallback: [espeak]\n")
+        daemon = daemons.start(ward, tmp_path / "daemon.log", env)
+        sleep_until(start - dt.timedelta(seconds=16))
+        body = "Bà con chú ý: lịch cắt nước được dời sang sáng thứ bảy."
+        (ward.root / "scripts" / "short.md").write_text(
+            SCRIPT.format(title="Bản tin short", body=body), encoding="utf-8")
+        [row] = ward.wait_rows(1, timeout=90)
+        assert daemon.terminate() == 0
+    assert (row["outcome"], row["engine"]) == ("aired", "espeak-ng:vi:rate=150:pitch=50")
+    assert float(str(row["late_s"])) <= 1.0
+    [item] = json.loads(str(row["items"]))
+    assert item["content_hash"] == content_hash("Bản tin short", body), "the newest words"
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty", "half-written", "removed", "unapproved"])
+def test_a_script_broken_at_cue_time_airs_its_last_good_version(
+    damage: str, ward: Ward, tmp_path: Path, daemons: Daemons
+) -> None:
+    start = ahead(25)
+    ward.write(program("sang", start, "short"))
+    script = ward.root / "scripts" / "short.md"
+    good = script.read_text(encoding="utf-8")
+    daemon = daemons.start(ward, tmp_path / "daemon.log")
+    daemon.wait_for("ready 1/", timeout=60)
+    sleep_until(start - dt.timedelta(seconds=4))
+    if damage == "garbage":
+        script.write_bytes(os.urandom(3000))
+    elif damage == "empty":
+        script.write_bytes(b"")
+    elif damage == "half-written":
+        script.write_text(good[:30], encoding="utf-8")
+    elif damage == "removed":
+        script.unlink()
+    else:
+        script.write_text(good.replace("approved_by:", "reviewer:").replace("thử", "mới"),
+                          encoding="utf-8")
+    [row] = ward.wait_rows(1, timeout=60)
+    log = daemon.wait_for("its last good version", timeout=10)
+    assert daemon.terminate() == 0
+    assert row["outcome"] == "aired"
+    assert float(str(row["late_s"])) <= 1.0
+    [item] = json.loads(str(row["items"]))
+    assert item["content_hash"] == content_hash("Bản tin short", SHORT), "the approved words"
+    [problem] = json.loads(str(row["problems"]))
+    assert problem.startswith("short.md cannot be aired as it is now (")
+    assert "its last good version" in log
+
+
+def test_a_schedule_that_cannot_be_read_is_reported_and_the_last_good_one_airs(
+    ward: Ward, tmp_path: Path, daemons: Daemons
+) -> None:
+    start = ahead(30)
+    ward.write(program("sang", start, "short"))
+    daemon = daemons.start(ward, tmp_path / "daemon.log")
+    daemon.wait_for("scheduled: ", timeout=30)
+    ward.schedule.unlink()
+    ward.schedule.symlink_to("/dev/zero")
+    daemon.wait_for("larger than 1 MB", timeout=20)
+    status = broadcast_cli("status", "--state-dir", str(ward.state))
+    [row] = ward.wait_rows(1, timeout=60)
+    assert daemon.terminate() == 0
+    assert "larger than 1 MB" in status.stdout, status.stdout + status.stderr
     assert row["outcome"] == "aired"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from broadcast.bulletin import parse_bulletin
+from broadcast.prerender import RenderStore, prepare_script
 from broadcast.render import RenderSettings, render_bulletin
 from broadcast.tts import (
     ChunkCache,
@@ -24,7 +25,7 @@ from broadcast.tts import (
     speak,
 )
 from broadcast.tts.mp3 import inspect_mp3
-from broadcast.tts.speaker import SpokenParagraph
+from broadcast.tts.speaker import EngineBreaker, SpokenParagraph, fallback_reserve_s
 from tests.audio_tools import decode, integrated_lufs
 from tests.conftest import REPO, broadcast_cli
 from tests.fakes.google_tts import FakeGoogleTTS
@@ -140,6 +141,44 @@ def test_failing_google_falls_back_to_espeak_with_a_warning(
     sidecar = json.loads((tmp_path / "out.mp3.json").read_text(encoding="utf-8"))
     assert sidecar["warnings"] == result.warnings
     assert integrated_lufs(decode(tmp_path / "out.mp3")) == pytest.approx(-16.0, abs=1.0)
+
+
+def test_after_google_fails_renders_skip_it_until_the_cool_down_is_over(
+    fake_google: FakeGoogleTTS, tmp_path: Path
+) -> None:
+    fake_google.fail_next(503, count=1000)
+    breaker = EngineBreaker(cool_down_s=2.0)
+    settings = RenderSettings(engines=(GttsEngine(retry=QUICK), EspeakEngine()),
+                              cache=ChunkCache(tmp_path / "cache"), breaker=breaker)
+    store = RenderStore(tmp_path / "renders")
+    script = write_script(tmp_path)
+    first = prepare_script(script, settings, store)
+    asked = len(fake_google.requests)
+    assert first.metadata.engine.startswith("espeak-ng:") and asked > 0
+    edited = write_script(tmp_path, BULLETIN.replace("tiêm chủng mở rộng", "tiêm vắc xin"),
+                          name="tiem-chung.md")
+    second = prepare_script(edited, settings, store)
+    assert second.metadata.engine.startswith("espeak-ng:")
+    assert len(fake_google.requests) == asked, "Google was not asked while its breaker was open"
+
+    fake_google.reset()
+    time.sleep(2.1)
+    again = prepare_script(edited, settings, store)
+    assert again.metadata.engine.startswith("gtts:"), "after the cool-down Google speaks again"
+    assert again.path != second.path, "the espeak-ng render did not take Google's place"
+
+
+def test_a_render_due_soon_gives_a_hanging_google_only_until_espeak_must_start(
+    fake_google: FakeGoogleTTS, tmp_path: Path
+) -> None:
+    fake_google.hang_next(count=1000, seconds=60)
+    settings = RenderSettings(
+        engines=(GttsEngine(timeout_s=50), EspeakEngine()), cache=ChunkCache(tmp_path / "cache"),
+        deadline=time.time() + fallback_reserve_s(len(BULLETIN)) + 3.0,
+    )
+    result = prepare_script(write_script(tmp_path), settings, RenderStore(tmp_path / "renders"))
+    assert result.metadata.engine.startswith("espeak-ng:")
+    assert "were still missing when the next engine had to take over" in result.warnings[0]
 
 
 def test_two_processes_rendering_at_once_share_the_cache_safely(

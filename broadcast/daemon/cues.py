@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from broadcast.asrun import AsRunLog
@@ -125,7 +126,7 @@ class Cues:
             gain_db=zone.gain_db, true_peak_dbtp=settings.target.true_peak_dbtp,
             on_interrupt=program.on_interrupt, after_hook=zone.hooks.after,
             after_delay_s=zone.hooks.after_delay, hook_timeout_s=zone.hooks.timeout,
-            outcome=outcome, reason=reason,
+            outcome=outcome, reason=reason, problems=list(audio.notes),
         )
 
     def follow_up_cuts(self, now: dt.datetime) -> None:
@@ -180,8 +181,9 @@ class Cues:
     def _audio_within_budget(self, schedule: Schedule, broadcast: Broadcast,
                              settings: RenderSettings) -> RenderedAudio:
         """The broadcast's audio: kept from rendering ahead, or rendered now within budget."""
-        job = self._render_pool.submit(prepare_program, schedule, broadcast, settings,
-                                       self.store)
+        due = broadcast.start - dt.timedelta(seconds=PREPARE_LEAD_S)
+        job = self._render_pool.submit(prepare_program, schedule, broadcast,
+                                       replace(settings, deadline=due.timestamp()), self.store)
         now = dt.datetime.now(self.state.tz)
         budget = (broadcast.start - now).total_seconds() + RENDER_BUDGET_S
         try:

@@ -74,15 +74,23 @@ class Reloader:
         self.watcher = Watcher(watched_files(state.schedule))
 
     def watch(self) -> None:
-        """Poll for edits (and keep the status file current) until stopped."""
+        """Poll for edits (and keep the status file current) until stopped.
+
+        Whatever goes wrong on the way is reported like a broken edit (in the log and in
+        ``status``), with what failed; the last good schedule keeps airing.
+        """
         while not self.state.stopping.wait(POLL_S):
             try:
                 changed = self.watcher.poll()
                 if changed:
                     self.reload(changed)
                 self.status.write()
-            except Exception:
-                log.exception("unexpected error while watching for edits")
+            except Exception as exc:
+                problem = (f"the edit could not be read ({type(exc).__name__}: {exc}). Check "
+                           f"{self.state.options.schedule_path.name} and the files it names.")
+                with contextlib.suppress(Exception):
+                    self.board.schedule_problem(problem)
+                log.exception("%s Still airing the last good schedule.", problem)
 
     def reload(self, changed: list[Path]) -> None:
         names = ", ".join(path.name for path in changed[:5])

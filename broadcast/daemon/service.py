@@ -43,7 +43,7 @@ class Daemon:
 
     def __init__(self, options: DaemonOptions) -> None:
         self.state = DaemonState(options, load_at_start(options))
-        self.store = RenderStore(options.state_dir / "renders")
+        self.store = RenderStore(options.state_dir / "renders", keep_last_good=True)
         self.asrun = AsRunLog(options.state_dir / "as-run.sqlite")
         self.board = StatusBoard(options.state_dir / "status.json")
         self.scheduler = BackgroundScheduler(timezone=self.state.tz)
@@ -119,6 +119,7 @@ class Daemon:
             self.scheduler.shutdown(wait=False)
             self.zones.close()
             self.cues.close()
+            self.ahead.close()
             watcher.join(timeout=POLL_S * 2)
             self._heartbeat()
             self.board.stopped()

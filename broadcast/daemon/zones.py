@@ -17,6 +17,7 @@ from broadcast.prerender import schedule_engines, schedule_lexicon
 from broadcast.render import RenderSettings
 from broadcast.schedule import Zone
 from broadcast.tts import ChunkCache
+from broadcast.tts.speaker import EngineBreaker
 
 log = logging.getLogger("broadcast.daemon")
 
@@ -28,6 +29,8 @@ class Zones:
         self.state = state
         self.asrun = asrun
         self.archive = archive
+        self.breaker = EngineBreaker()
+        """Shared by every render, so one engine failure spares the renders after it."""
         self.settings = self._current_settings()
         self.outputs: dict[str, list[Output]] = {}
         self.channels: dict[str, ZoneChannel] = {}
@@ -43,6 +46,8 @@ class Zones:
             lexicon=schedule_lexicon(self.state.schedule),
             target=LoudnessTarget.from_settings(self.state.schedule.loudness),
             cache=ChunkCache(self.state.options.state_dir / "tts-cache"),
+            breaker=self.breaker,
+            called_off=self.state.stopping,
         )
 
     def refresh_settings(self) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from broadcast.errors import BroadcastError, Location
+from broadcast.fileio import read_at_most
 from broadcast.schedule.checks import Checker, ItemLengths, Rows
 from broadcast.schedule.errors import ScheduleError, explain, in_file_order
 from broadcast.schedule.programs import Schedule
@@ -100,14 +101,27 @@ def validate_schedule(
     return schedule
 
 
+MAX_SCHEDULE_BYTES = 1_000_000
+"""A schedule.yaml is a few kilobytes; anything past this is not one."""
+
+
 def schedule_text(path: Path) -> str:
-    """The text of a schedule file; :class:`ScheduleError` when it is missing or not UTF-8."""
+    """The text of a schedule file; :class:`ScheduleError` when it is missing, unreadable, too
+    large or not UTF-8."""
+
+    def problem(words: str) -> ScheduleError:
+        return ScheduleError([BroadcastError(words, Location(path))])
+
     try:
-        return path.read_text(encoding="utf-8-sig")
+        data = read_at_most(path, MAX_SCHEDULE_BYTES)
     except FileNotFoundError:
-        raise ScheduleError([BroadcastError(
-            "schedule file not found. Give its path with --schedule.", Location(path))]) from None
+        raise problem("schedule file not found. Give its path with --schedule.") from None
+    except OSError as exc:
+        raise problem(f"cannot read the file: {exc.strerror or exc}.") from None
+    if data is None:
+        raise problem(f"the file is larger than {MAX_SCHEDULE_BYTES // 1_000_000} MB, so it is "
+                      "not a schedule. Check that schedule.yaml is the file you meant.")
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ScheduleError([BroadcastError(
-            "the file is not UTF-8 text. Save it as UTF-8 in your editor.",
-            Location(path))]) from None
+        raise problem("the file is not UTF-8 text. Save it as UTF-8 in your editor.") from None
