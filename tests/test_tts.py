@@ -147,7 +147,8 @@ def test_after_google_fails_renders_skip_it_until_the_cool_down_is_over(
     fake_google: FakeGoogleTTS, tmp_path: Path
 ) -> None:
     fake_google.fail_next(503, count=1000)
-    breaker = EngineBreaker(cool_down_s=2.0)
+    now = [0.0]
+    breaker = EngineBreaker(cool_down_s=300.0, clock=lambda: now[0])
     settings = RenderSettings(engines=(GttsEngine(retry=QUICK), EspeakEngine()),
                               cache=ChunkCache(tmp_path / "cache"), breaker=breaker)
     store = RenderStore(tmp_path / "renders")
@@ -162,7 +163,9 @@ def test_after_google_fails_renders_skip_it_until_the_cool_down_is_over(
     assert len(fake_google.requests) == asked, "Google was not asked while its breaker was open"
 
     fake_google.reset()
-    time.sleep(2.1)
+    now[0] += 299.0
+    assert prepare_script(edited, settings, store).path == second.path, "still cooling down"
+    now[0] += 2.0
     again = prepare_script(edited, settings, store)
     assert again.metadata.engine.startswith("gtts:"), "after the cool-down Google speaks again"
     assert again.path != second.path, "the espeak-ng render did not take Google's place"

@@ -66,14 +66,16 @@ COOL_DOWN_S = 300.0
 class EngineBreaker:
     """Which engines failed a moment ago (thread-safe); see the module doc."""
 
-    def __init__(self, cool_down_s: float = COOL_DOWN_S) -> None:
+    def __init__(self, cool_down_s: float = COOL_DOWN_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.cool_down_s = cool_down_s
+        self._clock = clock
         self._lock = threading.Lock()
         self._open_until: dict[str, float] = {}
 
     def failed(self, engine: SpeechEngine) -> None:
         with self._lock:
-            self._open_until[engine.identity] = time.monotonic() + self.cool_down_s
+            self._open_until[engine.identity] = self._clock() + self.cool_down_s
 
     def succeeded(self, engine: SpeechEngine) -> None:
         with self._lock:
@@ -82,7 +84,7 @@ class EngineBreaker:
     def is_open(self, engine: SpeechEngine) -> bool:
         """Whether ``engine`` failed less than the cool-down ago."""
         with self._lock:
-            return time.monotonic() < self._open_until.get(engine.identity, 0.0)
+            return self._clock() < self._open_until.get(engine.identity, 0.0)
 
     def usable(self, engines: Sequence[SpeechEngine]) -> tuple[SpeechEngine, ...]:
         """``engines`` less those that failed a moment ago; the last one is always kept."""
