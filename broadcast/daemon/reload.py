@@ -19,7 +19,8 @@ from broadcast.daemon.window import JobWindow
 from broadcast.daemon.zones import Zones
 from broadcast.errors import BroadcastError
 from broadcast.fileio import write_text_atomic
-from broadcast.schedule import Schedule
+from broadcast.prerender import RenderStore
+from broadcast.schedule import SCRIPT_SUFFIXES, Schedule
 from broadcast.schedule_file import parse_schedule, read_schedule
 from broadcast.status import StatusBoard
 from broadcast.watch import Watcher, watched_files
@@ -64,14 +65,23 @@ class Reloader:
     """Watches the schedule's files and applies each edit that settles (see the module doc)."""
 
     def __init__(self, state: DaemonState, zones: Zones, window: JobWindow, ahead: RenderAhead,
-                 status: StatusWriter, board: StatusBoard) -> None:
+                 status: StatusWriter, board: StatusBoard, store: RenderStore) -> None:
         self.state = state
         self.zones = zones
         self.window = window
         self.ahead = ahead
         self.status = status
         self.board = board
+        self.store = store
         self.watcher = Watcher(watched_files(state.schedule))
+
+    def keep_good_scripts(self) -> None:
+        """Keep a copy of every good, approved script the schedule names, so a script broken
+        before its broadcast was ever rendered still has a last good version to air."""
+        for path in watched_files(self.state.schedule):
+            if path.suffix.lower() in SCRIPT_SUFFIXES:
+                with contextlib.suppress(BroadcastError, OSError):
+                    self.store.approved_bulletin(path)
 
     def watch(self) -> None:
         """Poll for edits (and keep the status file current) until stopped.
@@ -110,6 +120,7 @@ class Reloader:
             added, removed, changed_jobs = self.window.schedule()
         self.zones.start(built)
         self.watcher.watch(watched_files(schedule))
+        self.keep_good_scripts()
         keep_good(self.state.options, text)
         self.board.schedule_problem(None)
         log.info("reloaded: %d broadcasts added, %d removed, %d changed; rendering what changed",

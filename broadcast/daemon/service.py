@@ -54,7 +54,7 @@ class Daemon:
         self.ahead = RenderAhead(self.state, self.zones, self.store, self.board)
         self.status = StatusWriter(self.state, self.zones, self.window, self.board)
         self.reloader = Reloader(self.state, self.zones, self.window, self.ahead, self.status,
-                                 self.board)
+                                 self.board, self.store)
 
     def _heartbeat(self) -> None:
         """Remember until when everything due has had its turn: after a restart, what is still
@@ -95,6 +95,7 @@ class Daemon:
                 " then ".join(engine.identity for engine in self.zones.settings.engines),
             )
             self.board.started(os.getpid(), str(self.state.options.schedule_path))
+            self.reloader.keep_good_scripts()
             self.zones.start(self.zones.apply())
             now = dt.datetime.now(self.state.tz)
             self.cues.follow_up_cuts(now)
