@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint system system-tests clean
+.PHONY: run test chaos lint system system-tests clean
 
 run: system $(STAMP)
 	$(BIN)/broadcast run --schedule schedule.yaml
@@ -16,6 +16,10 @@ run: system $(STAMP)
 test: system-tests $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 4 --dist worksteal
+
+# The chaos runs at full length: ten minutes of abuse each (the short version runs in `make test`).
+chaos: system-tests $(TEST_STAMP)
+	BROADCAST_CHAOS_SECONDS=600 $(BIN)/pytest -m chaos -n 4 -s
 
 lint: system $(TEST_STAMP)
 	$(BIN)/ruff check .

@@ -468,6 +468,25 @@ class FakeGoogleTTS:
             self._running.server.drop_connections()
             self._running.proxy.drop_connections()
 
+    def refuse_connections(self) -> None:
+        """Google out of reach: every new connection through the proxy is reset at once, with
+        no answer, and the open ones end. ``serve_normally()`` ends the outage."""
+        self._proxy().refuse()
+
+    def black_hole(self) -> None:
+        """Google silent: new connections are taken and never answered, the open ones pass
+        nothing on, until ``serve_normally()`` (or ``stop()``)."""
+        self._proxy().black_hole()
+
+    def serve_normally(self) -> None:
+        """End an outage that ``refuse_connections()`` or ``black_hole()`` began."""
+        self._proxy().serve()
+
+    def _proxy(self) -> TunnelProxy:
+        if self._running is None:
+            raise RuntimeError("FakeGoogleTTS is not running")
+        return self._running.proxy
+
     @property
     def connections_made(self) -> int:
         """How many connections clients have opened since the fake started."""

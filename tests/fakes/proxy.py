@@ -12,13 +12,21 @@ through it can leave the machine::
     os.environ["https_proxy"] = proxy.url
     ...
     proxy.stop()
+
+For outages it has two more modes besides ``serve()``: ``refuse()`` resets every new connection
+at once, unanswered, and ends the open tunnels (the nearest a proxy comes to "connection
+refused"); ``black_hole()`` accepts each new connection and reads its CONNECT but never answers,
+and passes nothing more on through the open tunnels, holding them all until the mode changes or
+the proxy stops, as a link that silently drops every packet would.
 """
 
 import contextlib
+import enum
 import logging
 import selectors
 import socket
 import socketserver
+import struct
 import sys
 import threading
 from collections.abc import Iterable, Iterator
@@ -31,6 +39,14 @@ _HEAD_LIMIT = 8192
 _RELAY_CHUNK = 65536
 
 _log = logging.getLogger(__name__)
+
+
+class Mode(enum.Enum):
+    """How the proxy treats connections: as usual, refused, or swallowed without an answer."""
+
+    SERVE = "serve"
+    REFUSE = "refuse"
+    BLACK_HOLE = "black hole"
 
 
 def _read_head(client: socket.socket) -> tuple[bytes, bytes] | None:
@@ -68,18 +84,30 @@ def _answer(client: socket.socket, status: HTTPStatus) -> None:
     )
 
 
-def _relay(client: socket.socket, upstream: socket.socket) -> None:
-    """Copy bytes both ways until either side closes its connection or drops it."""
+def _relay(client: socket.socket, upstream: socket.socket, server: "_Server") -> None:
+    """Copy bytes both ways until either side closes its connection or drops it. Bytes that come
+    while the proxy is a black hole are never passed on: the tunnel waits, unanswering, and
+    ends when the black hole does (its client has given up by then)."""
     with selectors.DefaultSelector() as selector:
         selector.register(client, selectors.EVENT_READ, upstream)
         selector.register(upstream, selectors.EVENT_READ, client)
         while True:
             for key, _ in selector.select():
+                if server.mode is Mode.BLACK_HOLE:
+                    server.wait_while_black_hole()
+                    return
                 source: socket.socket = key.fileobj  # type: ignore[assignment]
                 data = source.recv(_RELAY_CHUNK)
                 if not data:
                     return
                 key.data.sendall(data)
+
+
+def _reset(connection: socket.socket) -> None:
+    """Close with a reset rather than an orderly end: the client sees its connection refused."""
+    with contextlib.suppress(OSError):
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.close()
 
 
 def _no_delay(connection: socket.socket) -> None:
@@ -98,8 +126,16 @@ class _Handler(socketserver.BaseRequestHandler):
         with self.server.tracked(client) as open_:
             if not open_:
                 return
+            mode = self.server.mode
+            if mode is Mode.REFUSE:
+                _reset(client)
+                return
             received = _read_head(client)
             if received is None:
+                return
+            if mode is Mode.BLACK_HOLE:
+                # The request was read; no answer ever comes. Let go once the mode changes.
+                self.server.wait_while_black_hole()
                 return
             head, early = received
             target = _connect_target(head)
@@ -122,7 +158,7 @@ class _Handler(socketserver.BaseRequestHandler):
                 _answer(client, HTTPStatus.OK)
                 if early:
                     upstream.sendall(early)
-                _relay(client, upstream)
+                _relay(client, upstream, self.server)
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -135,7 +171,20 @@ class _Server(socketserver.ThreadingTCPServer):
         self.open_connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         self.closing = False
+        self.mode = Mode.SERVE
+        self.mode_changed = threading.Condition(self.connections_lock)
         super().__init__((HOST, 0), _Handler)
+
+    def set_mode(self, mode: Mode) -> None:
+        with self.connections_lock:
+            self.mode = mode
+            self.mode_changed.notify_all()
+
+    def wait_while_black_hole(self) -> bool:
+        """Wait while the proxy is a black hole; False once it is closing."""
+        with self.connections_lock:
+            self.mode_changed.wait_for(lambda: self.mode is not Mode.BLACK_HOLE or self.closing)
+            return not self.closing
 
     @contextlib.contextmanager
     def tracked(self, connection: socket.socket) -> Iterator[bool]:
@@ -158,6 +207,7 @@ class _Server(socketserver.ThreadingTCPServer):
         with self.connections_lock:
             self.closing = self.closing or closing
             connections = list(self.open_connections)
+            self.mode_changed.notify_all()
         for connection in connections:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
@@ -197,6 +247,25 @@ class TunnelProxy:
     def drop_connections(self) -> None:
         """End every open tunnel: the clients see their connections closed at once."""
         self._server.drop_connections()
+
+    @property
+    def mode(self) -> Mode:
+        """How connections are treated now (``serve()``, ``refuse()``, ``black_hole()``)."""
+        return self._server.mode
+
+    def serve(self) -> None:
+        """Tunnel as usual again; connections held by a black hole are closed unanswered."""
+        self._server.set_mode(Mode.SERVE)
+
+    def refuse(self) -> None:
+        """Reset every new connection at once, unanswered, and end every open tunnel."""
+        self._server.set_mode(Mode.REFUSE)
+        self._server.drop_connections()
+
+    def black_hole(self) -> None:
+        """Accept new connections and read their CONNECT but never answer; open tunnels pass
+        nothing more on. Both are held until the mode changes or the proxy stops, then closed."""
+        self._server.set_mode(Mode.BLACK_HOLE)
 
     def stop(self) -> None:
         """Stop taking connections, end every tunnel and join all threads."""
