@@ -215,6 +215,17 @@ def sleep_until(moment: dt.datetime) -> None:
     time.sleep(max(0.0, moment.timestamp() - time.time()))
 
 
+def down_across_the_start(ward: Ward, tmp_path: Path, daemons: Daemons, start: dt.datetime,
+                          *, killed_before_s: float, back_after_s: float) -> None:
+    """A daemon that rendered the broadcast is killed before its start and the ward stays
+    without one until after it."""
+    first = daemons.start(ward, tmp_path / "first.log")
+    first.wait_for("ready 1/", timeout=60)
+    sleep_until(start - dt.timedelta(seconds=killed_before_s))
+    first.kill()
+    sleep_until(start + dt.timedelta(seconds=back_after_s))
+
+
 def test_daemon_airs_on_time_on_every_output_and_logs_it(
     pulse: PulseServer, ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
@@ -330,11 +341,8 @@ def test_kill_9_then_restart_within_grace_airs_late_once(
 ) -> None:
     start = ahead(20)
     ward.write(program("sang", start, "short"))
-    first = daemons.start(ward, tmp_path / "first.log")
-    first.wait_for("ready 1/", timeout=60)
-    sleep_until(start - dt.timedelta(seconds=6))
-    first.kill()
-    sleep_until(start + dt.timedelta(seconds=3))
+    down_across_the_start(ward, tmp_path, daemons, start, killed_before_s=6,
+                          back_after_s=3)
 
     second = daemons.start(ward, tmp_path / "second.log")
     log = second.wait_for("airing it now", timeout=30)
@@ -357,11 +365,8 @@ def test_a_kill_right_after_a_catch_up_does_not_lose_the_broadcast(
 ) -> None:
     start = ahead(20)
     ward.write(program("sang", start, "short", extra="    grace: 2m\n"))
-    first = daemons.start(ward, tmp_path / "first.log")
-    first.wait_for("ready 1/", timeout=60)
-    sleep_until(start - dt.timedelta(seconds=6))
-    first.kill()
-    sleep_until(start + dt.timedelta(seconds=2))
+    down_across_the_start(ward, tmp_path, daemons, start, killed_before_s=6,
+                          back_after_s=2)
 
     second = daemons.start(ward, tmp_path / "second.log")
     second.wait_for("airing it now", timeout=30)
@@ -442,11 +447,8 @@ def test_restart_after_grace_logs_the_broadcast_as_missed(
 ) -> None:
     start = ahead(15)
     ward.write(program("sang", start, "short", extra="    grace: 2s\n"))
-    first = daemons.start(ward, tmp_path / "first.log")
-    first.wait_for("ready 1/", timeout=60)
-    sleep_until(start - dt.timedelta(seconds=5))
-    first.kill()
-    sleep_until(start + dt.timedelta(seconds=5))
+    down_across_the_start(ward, tmp_path, daemons, start, killed_before_s=5,
+                          back_after_s=5)
 
     second = daemons.start(ward, tmp_path / "second.log")
     log = second.wait_for("missed: sang@", timeout=30)
