@@ -27,7 +27,9 @@ CUT_BY_CRASH = "the daemon stopped during the broadcast (crash, kill or power cu
 CUT_BY_EMERGENCY = "cut by emergency"
 """How the reason on a row an emergency cut begins."""
 
-_ADDED_COLUMNS = {"offset_s": "REAL", "played_s": "REAL"}
+_ADDED_COLUMNS = {"offset_s": "REAL", "played_s": "REAL",
+                  "origin": "TEXT NOT NULL DEFAULT 'schedule'", "requested_by": "TEXT",
+                  "request": "TEXT"}
 """Columns newer than the first as-run logs, added to an old log when it is opened."""
 
 _SCHEMA = """
@@ -55,6 +57,9 @@ CREATE TABLE IF NOT EXISTS airings (
     problems TEXT NOT NULL DEFAULT '[]',
     offset_s REAL,
     played_s REAL,
+    origin TEXT NOT NULL DEFAULT 'schedule',
+    requested_by TEXT,
+    request TEXT,
     UNIQUE (occurrence, zone, attempt)
 );
 CREATE INDEX IF NOT EXISTS airings_scheduled ON airings (scheduled);
@@ -95,6 +100,13 @@ class Row:
     played_s: float | None = None
     """How far into the audio the airing had come: kept current while it airs, so after a
     crash the broadcast can be resumed where it was cut."""
+    origin: str = "schedule"
+    """``schedule``, or ``manual`` for a broadcast someone asked the daemon for."""
+    requested_by: str | None = None
+    """The user (from the operating system) who asked for a manual broadcast."""
+    request: dict[str, Any] | None = None
+    """A manual broadcast's request: its number, command and arguments (a typed notice's text
+    among them)."""
     id: int | None = None
 
 
@@ -138,14 +150,17 @@ class AsRunLog:
         return self._write(
             "INSERT INTO airings (occurrence, zone, attempt, program_id, program_name, priority,"
             " scheduled, started, ended, outcome, reason, late_s, audio, duration_s,"
-            " loudness_lufs, true_peak_dbtp, engine, items, outputs, problems, offset_s, played_s)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " loudness_lufs, true_peak_dbtp, engine, items, outputs, problems, offset_s, played_s,"
+            " origin, requested_by, request)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (row.occurrence, row.zone, row.attempt, row.program_id, row.program_name,
              row.priority, _iso(row.scheduled), _iso(row.started), _iso(row.ended), row.outcome,
              row.reason, row.late_s, row.audio, row.duration_s, row.loudness_lufs,
              row.true_peak_dbtp, row.engine, json.dumps(row.items, ensure_ascii=False),
              json.dumps(row.outputs, ensure_ascii=False),
-             json.dumps(row.problems, ensure_ascii=False), row.offset_s, row.played_s),
+             json.dumps(row.problems, ensure_ascii=False), row.offset_s, row.played_s,
+             row.origin, row.requested_by,
+             None if row.request is None else json.dumps(row.request, ensure_ascii=False)),
         )
 
     def progress(self, row_id: int, played_s: float) -> None:
@@ -238,6 +253,17 @@ class AsRunLog:
         self._write("INSERT INTO daemon (key, value) VALUES (?, ?)"
                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
+    def next_number(self, key: str) -> int:
+        """The next number of a counter kept in the log (1 the first time); never repeats, even
+        across restarts."""
+        with self._lock:
+            found = self._db.execute("SELECT value FROM daemon WHERE key = ?", (key,)).fetchone()
+            number = int(found[0]) + 1 if found is not None else 1
+            self._db.execute("INSERT INTO daemon (key, value) VALUES (?, ?)"
+                             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                             (key, str(number)))
+        return number
+
     def value(self, key: str) -> str | None:
         with self._lock:
             found = self._db.execute("SELECT value FROM daemon WHERE key = ?", (key,)).fetchone()
@@ -251,5 +277,7 @@ def _row(record: sqlite3.Row) -> Row:
     values["items"] = json.loads(values["items"])
     values["outputs"] = json.loads(values["outputs"])
     values["problems"] = json.loads(values["problems"])
+    if values["request"] is not None:
+        values["request"] = json.loads(values["request"])
     return Row(**values)
 

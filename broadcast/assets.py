@@ -22,6 +22,8 @@ class Note:
     frequency_hz: float
     start_s: float
     length_s: float = 1.6
+    ring: float = 1.0
+    """How fast the note dies away: 1 for a bell, near 0 for a held tone (an alert)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,15 @@ class Sound:
 # Pitches (Hz) of C5, D5, E5, G5, A5, C6: a pentatonic set that sounds calm on horn speakers.
 C5, D5, E5, G5, A5, C6 = 523.25, 587.33, 659.25, 783.99, 880.0, 1046.5
 
+# A hi-lo two-tone, held rather than rung: nothing like the calm chimes, so that listeners know
+# at once that an emergency message follows.
+ALERT_TONE = Sound(
+    "alert",
+    tuple(Note(A5 if step % 2 == 0 else E5, 0.45 * step, 0.43, ring=0.05) for step in range(8)),
+)
+"""The tone before an emergency message ('chime: alert' in schedule.yaml, unless the ward names
+its own)."""
+
 SOUNDS = (
     Sound("chime-open", (Note(C5, 0.0), Note(E5, 0.45), Note(G5, 0.9), Note(C6, 1.35, 2.0))),
     Sound("chime-close", (Note(C6, 0.0), Note(G5, 0.45), Note(E5, 0.9), Note(C5, 1.35, 2.0))),
@@ -48,11 +59,15 @@ SOUNDS = (
             Note(G5, 3.0, 1.2), Note(C5, 3.6, 2.4),
         ),
     ),
+    ALERT_TONE,
 )
 
 
 BUILT_IN_CHIME = SOUNDS[0]
 """The chime used where the schedule names no chime file."""
+
+BUILT_IN = {"default": BUILT_IN_CHIME, "alert": ALERT_TONE}
+"""The built-in chimes by name."""
 
 
 def _note_expression(note: Note) -> str:
@@ -61,7 +76,8 @@ def _note_expression(note: Note) -> str:
     window = f"between(t,{note.start_s:.3f},{note.start_s + note.length_s:.3f})"
     attack = f"min(1,{t}/0.006)"
     partials = "+".join(
-        f"{weight}*sin(2*PI*{note.frequency_hz * multiple:.2f}*{t})*exp(-{decay}*{t})"
+        f"{weight}*sin(2*PI*{note.frequency_hz * multiple:.2f}*{t})"
+        f"*exp(-{decay * note.ring:g}*{t})"
         for multiple, weight, decay in ((1, 1.0, 2.2), (2, 0.35, 3.5), (3, 0.12, 5.0))
     )
     fade = f"min(1,({note.start_s + note.length_s:.3f}-t)/0.1)"

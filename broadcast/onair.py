@@ -9,9 +9,11 @@ goes before waiting normal ones, and normal broadcasts wait their turn.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import heapq
 import itertools
+import json
 import logging
 import threading
 import time
@@ -61,6 +63,8 @@ class Cue:
     problems: list[str] = field(default_factory=list)
     airing: Airing | None = None
     interrupted_by: str | None = None
+    stopped_by: str | None = None
+    """Why an operator cut it (``stopped by ...``): it is not aired again."""
     order: int = 0
 
     @property
@@ -70,7 +74,9 @@ class Cue:
     @property
     def label(self) -> str:
         start = self.broadcast.start
-        return f"{start:%Y%m%d-%H%M%S}-{self.broadcast.program_id}-{self.zone}"
+        manual = self.broadcast.request
+        number = "" if manual is None else f"-{manual.id}"
+        return f"{start:%Y%m%d-%H%M%S}-{self.broadcast.program_id}{number}-{self.zone}"
 
     def sort_key(self) -> tuple[int, dt.datetime, int]:
         return (RANK[self.priority], self.broadcast.start, self.order)
@@ -85,7 +91,8 @@ class Cue:
     def follow_up(self, *, offset_s: float, reason: str, attempt: int | None = None) -> Cue:
         """The next attempt at this broadcast after a cut, from ``offset_s`` into its audio."""
         return replace(self, attempt=attempt or self.attempt + 1, offset_s=offset_s,
-                       reason=reason, problems=[], airing=None, interrupted_by=None, order=0)
+                       reason=reason, problems=[], airing=None, interrupted_by=None,
+                       stopped_by=None, order=0)
 
     def prepare(self) -> Airing:
         """Start the decoders and open the outputs, so the sound can begin on the second."""
@@ -132,6 +139,7 @@ class ZoneChannel:
         self._order = itertools.count()
         self._cond = threading.Condition()
         self._stopping = False
+        self._holds = 0
         self.current: Cue | None = None
         self.current_since: dt.datetime | None = None
         self._after: threading.Timer | None = None
@@ -159,6 +167,50 @@ class ZoneChannel:
         with self._cond:
             return sorted(self._queue)
 
+    def hold(self) -> None:
+        """Keep the zone for an emergency on its way: until :meth:`release`, only emergency
+        cues start (the alert tone airs while the message is rendered, and nothing else slips
+        in between)."""
+        with self._cond:
+            self._holds += 1
+
+    def release(self) -> None:
+        with self._cond:
+            self._holds = max(0, self._holds - 1)
+            self._cond.notify()
+
+    def cut_current(self, why: str, which: Callable[[Cue], bool] = lambda cue: True) -> Cue | None:
+        """Cut what is on now, if ``which`` says so, for an operator (``why``: "stopped by
+        ..."); it is not aired again. Return the cue cut."""
+        with self._cond:
+            current = self.current
+            if current is None or not which(current) or current.stopped_by is not None:
+                return None
+            current.stopped_by = why
+        log.warning("%s: %s", current.describe(), why)
+        if current.airing is not None:
+            current.airing.cut()
+        return current
+
+    def drop_waiting(self, why: str, which: Callable[[Cue], bool] = lambda cue: True,
+                     ) -> list[Cue]:
+        """Take the waiting cues ``which`` picks out of the queue, each logged as skipped."""
+        with self._cond:
+            dropped = [cue for cue in self._queue if which(cue)]
+            self._queue = [cue for cue in self._queue if not which(cue)]
+            heapq.heapify(self._queue)
+        for cue in dropped:
+            if cue.airing is not None:
+                with contextlib.suppress(OutputError, OSError):
+                    cue.airing.abandon()
+            self._log_only(cue, "skipped", why)
+            log.warning("%s: %s", cue.describe(), why)
+        return dropped
+
+    def _next_ready(self) -> bool:
+        """Whether a cue may start now (an emergency on its way holds all but emergencies)."""
+        return bool(self._queue) and (not self._holds or self._queue[0].priority == "emergency")
+
     def stop(self) -> None:
         """Cut what is on, drop what waits (both logged), and end the thread."""
         with self._cond:
@@ -182,7 +234,7 @@ class ZoneChannel:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._queue and not self._stopping:
+                while not self._next_ready() and not self._stopping:
                     self._cond.wait()
                 if self._stopping:
                     return
@@ -212,8 +264,8 @@ class ZoneChannel:
             self._log_only(cue, "skipped", "the daemon stopped as it was about to begin")
             return
         airing.start()
-        if cue.interrupted_by is not None:
-            airing.cut()  # an emergency came while this was being made ready
+        if cue.interrupted_by is not None or cue.stopped_by is not None:
+            airing.cut()  # an emergency or an operator came while this was being made ready
         started = dt.datetime.fromtimestamp(airing.started_at, cue.broadcast.start.tzinfo)
         self.current_since = started
         late_s = (started - cue.broadcast.start).total_seconds()
@@ -244,7 +296,7 @@ class ZoneChannel:
             self.archive(cue, self._row(cue, outcome, started=started, ended=ended,
                                         late_s=round(late_s, 3), reason=reason,
                                         outputs=result.carried_by))
-        if cue.interrupted_by is not None and not self._stopping:
+        if cue.interrupted_by is not None and cue.stopped_by is None and not self._stopping:
             self._after_interruption(cue, airing)
         if cue.after_hook:
             self._after = threading.Timer(cue.after_delay_s, self._run_after_hook,
@@ -253,6 +305,8 @@ class ZoneChannel:
             self._after.start()
 
     def _outcome(self, cue: Cue, result: AiringResult, late_s: float) -> tuple[str, str | None]:
+        if cue.stopped_by is not None:
+            return "interrupted", cue.stopped_by
         if cue.interrupted_by is not None:
             return "interrupted", f"{CUT_BY_EMERGENCY} '{cue.interrupted_by}'"
         if result.cut:
@@ -302,10 +356,16 @@ class ZoneChannel:
 
 def as_run_row(broadcast: Broadcast, zone: str, outcome: str, **details: Any) -> Row:
     """The as-run row of ``broadcast`` in ``zone``; ``details`` are the row's other fields."""
+    request = broadcast.request
+    manual: dict[str, Any] = {} if request is None else {
+        "origin": "manual", "requested_by": request.requested_by,
+        "request": {"id": request.id, "command": request.command,
+                    **json.loads(request.arguments)},
+    }
     return Row(
         occurrence=broadcast.key, zone=zone, program_id=broadcast.program_id,
         program_name=broadcast.program_name, priority=broadcast.priority,
-        scheduled=broadcast.start, outcome=outcome, **details,
+        scheduled=broadcast.start, outcome=outcome, **manual, **details,
     )
 
 

@@ -38,12 +38,24 @@ from broadcast.schedule import (
 
 
 @dataclass(frozen=True, slots=True)
+class ManualRequest:
+    """Who asked the daemon for a broadcast by hand, and how (``arguments`` is the request as
+    JSON, a typed notice's text among it)."""
+
+    id: int
+    command: str
+    requested_by: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
 class Broadcast:
     """One occurrence of a program: when it starts, which zones carry it, what it airs.
 
     ``items`` are concrete: every pick a rotation makes for this occurrence is already made,
     and campaign items are in place. ``origins`` says where each item came from: ``program``,
-    ``rotation`` or ``campaign:<id>``.
+    ``rotation`` or ``campaign:<id>``. ``request`` is set on a broadcast someone asked for by
+    hand (it is not in the plan).
     """
 
     program_id: str
@@ -53,11 +65,14 @@ class Broadcast:
     priority: str
     items: tuple[AiredItem, ...]
     origins: tuple[str, ...] = ()
+    request: ManualRequest | None = None
 
     @property
     def key(self) -> str:
-        """A stable name for this occurrence (program and scheduled start)."""
-        return f"{self.program_id}@{self.start.isoformat()}"
+        """A stable name for this occurrence (program and scheduled start; and the request's
+        number for a manual one)."""
+        key = f"{self.program_id}@{self.start.isoformat()}"
+        return key if self.request is None else f"{key}#{self.request.id}"
 
 
 @dataclass
@@ -372,6 +387,19 @@ def occurrences(program: Program, schedule: Schedule, day: dt.date) -> Broadcast
     if not compiled.airing.airs_on(day):
         return None
     return planner.broadcasts(compiled, [day])[0]
+
+
+def latest_occurrence(program: Program, schedule: Schedule, day: dt.date,
+                      look_back_days: int = 366) -> Broadcast | None:
+    """The program as it airs on ``day``, or on the last day before it that it aired (its
+    rotations' picks of that day): what a manual play of the program airs."""
+    planner = _Planner(schedule)
+    compiled = planner.compiled(program)
+    for back in range(look_back_days + 1):
+        earlier = day - dt.timedelta(days=back)
+        if compiled.airing.airs_on(earlier):
+            return planner.broadcasts(compiled, [earlier])[0]
+    return None
 
 
 @contextmanager

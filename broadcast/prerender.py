@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from broadcast.assets import BUILT_IN_CHIME, synthesize
+from broadcast.assets import BUILT_IN, BUILT_IN_CHIME, Sound, synthesize
 from broadcast.audio import AudioError, LoudnessTarget, OutputFormat
 from broadcast.bulletin import Bulletin, BulletinError, read_bulletin, require_approved
 from broadcast.errors import BroadcastError
@@ -212,16 +212,18 @@ def prepare_recording(
     return store.once(out, lambda: render_recording(path, out, target, ITEM_FORMAT, kind))
 
 
-def prepare_chime(path: Path | None, target: LoudnessTarget, store: RenderStore) -> RenderedAudio:
-    """A chime from its file; with no file, the built-in chime (synthesized once, then kept)."""
+def prepare_chime(path: Path | None, target: LoudnessTarget, store: RenderStore,
+                  built_in: Sound = BUILT_IN_CHIME) -> RenderedAudio:
+    """A chime from its file; with no file, the built-in sound ``built_in`` (synthesized once,
+    then kept)."""
     if path is not None:
         return prepare_recording(path, target, store, kind="chime")
-    out = store.items / f"{BUILT_IN_CHIME.name}-{_key(repr(BUILT_IN_CHIME), repr(target))}.flac"
+    out = store.items / f"{built_in.name}-{_key(repr(built_in), repr(target))}.flac"
 
     def make() -> RenderedAudio[Any]:
         with tempfile.TemporaryDirectory(prefix="broadcast-chime-") as tmp:
             raw = Path(tmp) / "chime.wav"
-            synthesize(BUILT_IN_CHIME, raw)
+            synthesize(built_in, raw)
             return render_recording(raw, out, target, ITEM_FORMAT, kind="chime")
 
     return store.once(out, make)
@@ -243,9 +245,9 @@ def prepare_program(
         elif isinstance(item, AudioItem):
             parts.append(prepare_recording(schedule.resolve(item.audio), settings.target, store))
         elif isinstance(item, ChimeItem):
-            chime = schedule.chime_file(item.chime)
             parts.append(prepare_chime(
-                None if chime is None else schedule.resolve(chime), settings.target, store
+                schedule.chime_file(item.chime), settings.target, store,
+                BUILT_IN.get(item.chime or "default", BUILT_IN_CHIME),
             ))
         elif isinstance(item, RelayItem):
             raise BroadcastError(

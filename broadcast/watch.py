@@ -18,6 +18,7 @@ from broadcast.schedule import (
     AudioItem,
     ChimeItem,
     IcecastOutput,
+    RelayItem,
     RotationItem,
     Schedule,
     ScriptItem,
@@ -42,6 +43,8 @@ def watched_files(schedule: Schedule) -> set[Path]:
     items = [item for program in schedule.programs for item in program.items]
     items += [program.fallback for program in schedule.programs if program.fallback]
     items += [item for campaign in schedule.campaigns for item in campaign.items]
+    items += [item.fallback for item in items
+              if isinstance(item, RelayItem) and item.fallback is not None]
     for item in items:
         if isinstance(item, ScriptItem):
             files.add(schedule.resolve(item.script))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.daemon_tools import Daemons
 from tests.fakes.google_tts import FakeGoogleTTS
 from tests.icecast import IcecastServer, start_icecast
 from tests.pulse import PulseServer, start_pulse
@@ -87,3 +88,13 @@ def ward(tmp_path: Path) -> Path:
     if (REPO / "lexicon.yaml").exists():
         shutil.copy(REPO / "lexicon.yaml", target / "lexicon.yaml")
     return target
+
+
+@pytest.fixture
+def daemons() -> Iterator[Daemons]:
+    running = Daemons()
+    yield running
+    for daemon in running.started:
+        if daemon.process.poll() is None:
+            daemon.process.kill()
+            daemon.process.wait()

@@ -142,7 +142,8 @@ def test_every_item_kind_loads(folder: Path) -> None:
         "      - silence: 2s\n      - relay: https://radio.example.vn/vov1.mp3\n"
         "        duration: 15 phút\n      - rotation: scripts/long-*.md\n        mode: shuffle\n"
         "      - chime: closing\n"),
-        extra="chimes:\n  closing: chime.wav\n")
+        extra="chimes:\n  closing: chime.wav\nrelay_sources:\n  - name: vov1\n"
+              "    url: https://radio.example.vn/vov1.mp3\n")
     items = parse_schedule(text, folder / "schedule.yaml").programs[0].items
     assert isinstance(items[0], ChimeItem) and items[0].chime is None
     assert isinstance(items[2], SilenceItem) and items[2].silence == 2.0
@@ -272,9 +273,22 @@ MISTAKES = [
         id="unknown chime"),
     pytest.param(
         MINIMAL + "      - relay: vov1\n        duration: 15m\n",
-        ["14:16: 'vov1' is not a stream address. Write the full address, e.g. "
-         "https://example.vn/live.mp3."],
-        id="relay without an address"),
+        ["14:16: 'vov1' is not in relay_sources, and only those may be relayed. Add it there "
+         "with a name and its address."],
+        id="relay not on the list"),
+    pytest.param(
+        MINIMAL + "      - relay: http://127.0.0.1:9/live.mp3\n        duration: 15m\n"
+        "relay_sources:\n  - name: vov1\n    url: https://radio.example.vn/vov1.mp3\n"
+        "  - name: vov1\n    url: https://radio.example.vn/vov2.m3u8\n",
+        ["14:16: 'http://127.0.0.1:9/live.mp3' is not in relay_sources, and only those may be "
+         "relayed. Sources: vov1, vov1. Add it there with a name and its address.",
+         "19:11: relay source 'vov1' is named twice. Give each source its own name."],
+        id="relay address not on the list, source named twice"),
+    pytest.param(
+        MINIMAL + "      - relay: Đài VOV\n        duration: 15m\n",
+        ["14:16: 'Đài VOV' is neither a source's name from relay_sources (e.g. vov1) nor a "
+         "stream address (e.g. https://example.vn/live.mp3)."],
+        id="relay that is neither a name nor an address"),
     pytest.param(
         MINIMAL + "campaigns:\n  - id: atvsld\n    name: Tháng hành động\n    from: 2026-05-01\n"
         "    to: 2026-05-31\n    programs: [snag]\n    items:\n      - script: scripts/a.md\n",

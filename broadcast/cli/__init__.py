@@ -2,13 +2,23 @@
 
 from broadcast.cli.app import main
 from broadcast.cli.archive_commands import archive
-from broadcast.cli.audio_commands import inspect, normalize, play_command, render
+from broadcast.cli.audio_commands import inspect, normalize, render
 from broadcast.cli.cache_commands import cache
+from broadcast.cli.control_commands import (
+    cancel,
+    emergency,
+    play_command,
+    queue,
+    relay,
+    say,
+    skip,
+    stop,
+)
 from broadcast.cli.daemon_commands import run, status
 from broadcast.cli.schedule_commands import agenda, check, schema
 
-for command in (render, play_command, normalize, inspect, cache, run, status, agenda, check,
-                schema, archive):
+for command in (render, play_command, say, emergency, stop, skip, queue, cancel, relay,
+                normalize, inspect, cache, run, status, agenda, check, schema, archive):
     main.add_command(command)
 
 __all__ = ["main"]

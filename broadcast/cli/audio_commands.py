@@ -1,4 +1,5 @@
-"""Commands that work on one script or audio file: render, play, normalize, inspect."""
+"""Commands that work on one script or audio file: render, normalize, inspect; and playing
+one directly, without the daemon."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from broadcast.cli.app import (
     settings_from_options,
     speech_options,
 )
+from broadcast.daemon.lock import single_instance
 from broadcast.errors import BroadcastError
-from broadcast.outputs import SPEC_HELP, Output, parse_output_spec
+from broadcast.outputs import Output, parse_output_spec
 from broadcast.outputs.device import SoundCard
 from broadcast.outputs.icecast import IcecastMount
 from broadcast.outputs.player import Airing
@@ -73,32 +75,26 @@ def render(
     )
 
 
-@click.command(name="play")
-@click.argument("source", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@speech_options
-@click.option("--output", "specs", multiple=True, metavar="SPEC",
-              help=f"Where to play it: {SPEC_HELP}. Repeat for several outputs "
-                   "(default: the sound device).")
-@click.option("--sink", help="PulseAudio sink or ALSA device; the same as --output device:SINK.")
-def play_command(
-    source: Path, speech: SpeechChoice, specs: tuple[str, ...], sink: str | None
-) -> None:
-    """Play a script or an audio file now, by hand."""
+def play_directly(source: Path, state: Path, speech: SpeechChoice, specs: tuple[str, ...],
+                  sink: str | None) -> None:
+    """Play a script or an audio file on this machine's outputs, without the daemon, holding
+    the ward's lock so that a daemon starting meanwhile does not talk over it."""
     outputs = [parse_output_spec(spec) for spec in specs]
     if sink or not outputs:
         outputs.append(SoundCard(sink))
-    if source.suffix.lower() not in SCRIPT_SUFFIXES:
-        _play_and_report(source, outputs)
-        return
-    bulletin = load_bulletin(source)
-    settings = speech.settings(LoudnessTarget())
-    with tempfile.TemporaryDirectory(prefix="broadcast-play-") as tmp:
-        audio = Path(tmp) / "bulletin.wav"
-        with progress_bar("Speaking") as progress:
-            result = render_bulletin(bulletin, audio, settings, progress=progress)
-        for warning in result.warnings:
-            click.echo(f"Warning: {warning}", err=True)
-        _play_and_report(audio, outputs, label=source.stem)
+    with single_instance(state, holder="broadcast play"):
+        if source.suffix.lower() not in SCRIPT_SUFFIXES:
+            _play_and_report(source, outputs)
+            return
+        bulletin = load_bulletin(source)
+        settings = speech.settings(LoudnessTarget())
+        with tempfile.TemporaryDirectory(prefix="broadcast-play-") as tmp:
+            audio = Path(tmp) / "bulletin.wav"
+            with progress_bar("Speaking") as progress:
+                result = render_bulletin(bulletin, audio, settings, progress=progress)
+            for warning in result.warnings:
+                click.echo(f"Warning: {warning}", err=True)
+            _play_and_report(audio, outputs, label=source.stem)
 
 
 def _play_and_report(audio: Path, outputs: list[Output], label: str | None = None) -> None:

@@ -26,7 +26,9 @@ state_dir_option = click.option(
          "$BROADCAST_STATE_DIR, else .broadcast beside the schedule).")
 
 
-def _state_dir(schedule_path: Path, state_dir: Path | None) -> Path:
+def ward_state_dir(schedule_path: Path, state_dir: Path | None) -> Path:
+    """The ward's state folder: --state-dir, $BROADCAST_STATE_DIR, or .broadcast beside the
+    schedule."""
     return state_dir or Path(
         os.environ.get("BROADCAST_STATE_DIR", schedule_path.resolve().parent / ".broadcast")
     )
@@ -44,7 +46,7 @@ def run(schedule_path: Path, state_dir: Path | None, engine: str | None,
     """Run the daemon: air each scheduled program on time, until stopped."""
     options = DaemonOptions(
         schedule_path=schedule_path,
-        state_dir=_state_dir(schedule_path, state_dir),
+        state_dir=ward_state_dir(schedule_path, state_dir),
         engine=engine,
         horizon=dt.timedelta(hours=horizon_hours),
     )
@@ -57,13 +59,14 @@ def run(schedule_path: Path, state_dir: Path | None, engine: str | None,
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(schedule_path: Path, state_dir: Path | None, as_json: bool) -> None:
     """Show what is airing, the next broadcasts, the last problems and rendering ahead."""
-    folder = _state_dir(schedule_path, state_dir)
+    folder = ward_state_dir(schedule_path, state_dir)
     pid = lock_holder(folder)
     board = read_status(folder / "status.json") or {}
     report: dict[str, Any] = {
         "running": pid is not None,
         "pid": pid,
         "airing": board.get("airing", {}) if pid is not None else {},
+        "requests": board.get("requests", []) if pid is not None else [],
         "upcoming": board.get("upcoming", []) if pid is not None else _upcoming(schedule_path),
         "schedule_problem": board.get("schedule_problem") if pid is not None else None,
         "prerender": board.get("prerender"),
@@ -120,8 +123,15 @@ def _lines(report: dict[str, Any], board: dict[str, Any]) -> list[str]:
         lines.append("  nothing")
     for zone, now in sorted(airing.items()):
         waiting = f", {now['waiting']} waiting" if now.get("waiting") else ""
+        asked = f", asked by {now['requested_by']}" if now.get("requested_by") else ""
         lines.append(f"  {zone}: {now['program']} since {_clock(now['since'])} "
-                     f"({now['length_s']} s long{waiting})")
+                     f"({now['length_s']} s long{asked}{waiting})")
+    if report["requests"]:
+        lines.append("Requests for later:")
+    for request in report["requests"]:
+        times = ", ".join(f"{dt.datetime.fromisoformat(t):%H:%M:%S}" for t in request["starts"])
+        lines.append(f"  #{request['id']} {request['what']} by {request['requested_by']} "
+                     f"at {times} -> {', '.join(request['zones'])}")
     lines.append("Next:")
     if not report["upcoming"]:
         lines.append("  nothing in the next 8 days")

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from broadcast.asrun import AsRunLog
+from broadcast.assets import BUILT_IN, BUILT_IN_CHIME
 from broadcast.bulletin import BulletinError
 from broadcast.daemon.state import DaemonState
 from broadcast.daemon.zones import Zones
@@ -77,15 +78,23 @@ class Cues:
                 self.state.withdrawn.add(key)
             log.warning("%s was taken out of the schedule: not aired", key)
             return
+        self.air(schedule, program, broadcast, zones)
+
+    def air(self, schedule: Schedule, program: Program, broadcast: Broadcast,
+            zones: list[Zone]) -> list[Cue]:
+        """Get the audio (or the fallback), run the before-hooks, prepare the outputs and hand
+        the cues to the zones' channels on the second; return the cues handed over. A broadcast
+        withdrawn meanwhile (an edit took it out, an operator cancelled it) is not aired."""
+        key = broadcast.key
         cues = self._cues(schedule, program, broadcast, zones)
         hooks = self._run_before_hooks(cues, {z.id: z for z in zones}, broadcast)
         ready_at = broadcast.start - dt.timedelta(seconds=PREPARE_LEAD_S)
         if not wait_until(ready_at, self.state.stopping):
-            return
+            return []
         with self.state.lock:
             if key in self.state.withdrawn:
-                log.warning("%s was taken out of the schedule: not aired", key)
-                return
+                log.warning("%s was withdrawn: not aired", key)
+                return []
         for cue in cues:
             with contextlib.suppress(BroadcastError, OSError):
                 cue.prepare()
@@ -93,11 +102,12 @@ class Cues:
             for cue in cues:
                 if cue.airing is not None:
                     cue.airing.abandon()
-            return
+            return []
         for cue in cues:
             self.zones.channels[cue.zone].submit(cue)
         for thread in hooks:
             thread.join()
+        return cues
 
     def _cues(self, schedule: Schedule, program: Program, broadcast: Broadcast,
               zones: list[Zone]) -> list[Cue]:
@@ -211,8 +221,8 @@ class Cues:
             if isinstance(item, AudioItem):
                 path = schedule.resolve(item.audio)
                 return prepare_recording(path, settings.target, self.store), f"audio {item.audio}"
-            return prepare_chime(schedule.chime_file(item.chime), settings.target,
-                                 self.store), "chime"
+            return prepare_chime(schedule.chime_file(item.chime), settings.target, self.store,
+                                 BUILT_IN.get(item.chime or "default", BUILT_IN_CHIME)), "chime"
         except BroadcastError as exc:
             log.error("the fallback of %s cannot be prepared either: %s", program.id, exc)
             return None

@@ -12,10 +12,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from broadcast.asrun import AsRunLog
+from broadcast.control.client import socket_path
 from broadcast.daemon.ahead import RenderAhead
 from broadcast.daemon.archiving import Archiving
+from broadcast.daemon.control import ControlServer
 from broadcast.daemon.cues import Cues
 from broadcast.daemon.lock import single_instance
+from broadcast.daemon.manual import ManualDesk
 from broadcast.daemon.reload import POLL_S, Reloader, load_at_start
 from broadcast.daemon.state import DaemonOptions, DaemonState
 from broadcast.daemon.status import StatusWriter
@@ -52,7 +55,11 @@ class Daemon:
         self.cues = Cues(self.state, self.zones, self.store, self.asrun)
         self.window = JobWindow(self.state, self.zones, self.asrun, self.scheduler, self.cues.cue)
         self.ahead = RenderAhead(self.state, self.zones, self.store, self.board)
-        self.status = StatusWriter(self.state, self.zones, self.window, self.board)
+        self.desk = ManualDesk(self.state, self.zones, self.cues, self.store, self.scheduler,
+                               self.asrun.next_number)
+        self.control = ControlServer(socket_path(options.state_dir),
+                                     lambda: self.state.schedule.control, self.desk.handle)
+        self.status = StatusWriter(self.state, self.zones, self.window, self.board, self.desk)
         self.reloader = Reloader(self.state, self.zones, self.window, self.ahead, self.status,
                                  self.board, self.store)
 
@@ -113,10 +120,13 @@ class Daemon:
                 log.info("scheduled: %s", describe(broadcast))
             watcher = threading.Thread(target=self.reloader.watch, name="watch", daemon=True)
             watcher.start()
+            self.desk.warm()
+            self.control.open()
             self.status.write()
             self.ahead.run()
             self.state.stopping.wait()
             log.info("stopping")
+            self.control.close()
             self.scheduler.shutdown(wait=False)
             self.zones.close()
             self.cues.close()

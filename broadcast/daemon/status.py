@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 from collections import deque
 
+from broadcast.daemon.manual import ManualDesk
 from broadcast.daemon.state import DaemonState
 from broadcast.daemon.window import JobWindow
 from broadcast.daemon.zones import Zones
@@ -29,8 +30,9 @@ class StatusWriter:
     """Puts how things stand now in the status file."""
 
     def __init__(self, state: DaemonState, zones: Zones, window: JobWindow,
-                 board: StatusBoard) -> None:
+                 board: StatusBoard, desk: ManualDesk) -> None:
         self.state = state
+        self.desk = desk
         self.zones = zones
         self.window = window
         self.board = board
@@ -41,16 +43,19 @@ class StatusWriter:
         for zone_id, channel in self.zones.channels.items():
             cue = channel.current
             if cue is not None and channel.current_since is not None:
+                manual = cue.broadcast.request
                 airing[zone_id] = {
                     "broadcast": cue.broadcast.key, "program": cue.broadcast.program_name,
                     "since": channel.current_since.isoformat(timespec="seconds"),
                     "length_s": round(cue.audio.figures.duration_s - cue.offset_s),
                     "waiting": len(channel.waiting()),
+                    "requested_by": None if manual is None else manual.requested_by,
                 }
         self.board.update(
             schedule=str(self.state.options.schedule_path), airing=airing,
             upcoming=[{"start": b.start.isoformat(), "program": b.program_name,
                        "id": b.program_id, "zones": list(b.zone_ids), "priority": b.priority}
                       for b in self.window.next_planned()],
+            requests=self.desk.pending(),
             errors=list(self.errors.lines),
         )

@@ -9,6 +9,7 @@ until then: the next start finishes it under its final name.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import re
@@ -39,11 +40,11 @@ def _alive(pid: int) -> bool:
 
 
 def _free_name(folder: Path, name: str) -> Path:
-    """``folder/name``, or ``name-2``, ``name-3`` … when it is taken."""
+    """``folder/name``, or ``name-2``, ``name-3`` … when it is taken (or being written)."""
     stem = name.removesuffix(".wav")
     target = folder / name
     number = 2
-    while target.exists():
+    while target.exists() or any(folder.glob(f".{glob.escape(target.name)}.*.part")):
         target = folder / f"{stem}-{number}.wav"
         number += 1
     return target

@@ -19,11 +19,13 @@ from broadcast.schedule.items import (
     ChimeItem,
     Item,
     PoolMember,
+    RelayItem,
     RotationItem,
     ScriptItem,
 )
 from broadcast.schedule.programs import Campaign, Program, Schedule
 from broadcast.schedule.values import (
+    BUILT_IN_CHIMES,
     ITEM_PAUSE_S,
     MAX_SPAN_DAYS,
     ROTATION_EPOCH,
@@ -112,6 +114,12 @@ class Checker:
         return self.problems
 
     def unique_ids(self) -> None:
+        seen_sources: set[str] = set()
+        for index, source in enumerate(self.schedule.relay_sources):
+            if source.name in seen_sources:
+                self.fail(f"relay source '{source.name}' is named twice. Give each source its "
+                          "own name.", ("relay_sources", index, "name"))
+            seen_sources.add(source.name)
         for section, rows, things in (
             ("zone", self.rows.zones, self.schedule.zones),
             ("program", self.rows.programs, self.schedule.programs),
@@ -200,6 +208,19 @@ class Checker:
             self.chime(item, (*spot, "chime"))
         elif isinstance(item, RotationItem):
             self.rotation(item, spot, consumers, window)
+        elif isinstance(item, RelayItem):
+            self.relay(item, spot, consumers)
+
+    def relay(self, item: RelayItem, spot: YamlPath, consumers: list[Program]) -> None:
+        if self.schedule.relay_source(item.relay) is None:
+            names = [source.name for source in self.schedule.relay_sources]
+            guess = difflib.get_close_matches(item.relay, names, n=1)
+            hint = (f" Did you mean '{guess[0]}'?" if guess else
+                    f" Sources: {', '.join(names)}." if names else "")
+            self.fail(f"'{item.relay}' is not in relay_sources, and only those may be relayed."
+                      f"{hint} Add it there with a name and its address.", (*spot, "relay"))
+        if item.fallback is not None:
+            self.item(item.fallback, (*spot, "fallback"), consumers)
 
     def outputs(self, zone: Zone, where: YamlPath) -> None:
         for index, output in enumerate(zone.outputs):
@@ -215,8 +236,8 @@ class Checker:
 
     def chime(self, item: ChimeItem, where: YamlPath) -> None:
         name = item.chime
-        if name is not None and name not in self.schedule.chimes:
-            names = sorted(self.schedule.chimes)
+        if name is not None and name not in self.schedule.chimes and name not in BUILT_IN_CHIMES:
+            names = sorted({*self.schedule.chimes, *BUILT_IN_CHIMES})
             guess = difflib.get_close_matches(name, names, n=1)
             hint = f" Did you mean '{guess[0]}'?" if guess else (
                 " Add it under 'chimes:' with its sound file.")

@@ -36,16 +36,27 @@ from broadcast.schedule.values import (
 )
 
 _URL_RE = re.compile(r"(?:https?|rtsp|rtmp|mms)://\S+", re.IGNORECASE)
+_NAME_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 _GLOB_CHARS = frozenset("*?[")
 
 
-def _url(value: str) -> str:
+def stream_url(value: str) -> str:
+    """A stream's full address (http, https, rtsp, rtmp or mms)."""
     if not _URL_RE.fullmatch(value.strip()):
         raise ValueError(
             f"'{value}' is not a stream address. Write the full address, e.g. "
             "https://example.vn/live.mp3"
         )
     return value.strip()
+
+
+def _source(value: str) -> str:
+    """A relay source: its name in relay_sources, or its address."""
+    text = value.strip()
+    if _URL_RE.fullmatch(text) or _NAME_RE.fullmatch(text):
+        return text
+    raise ValueError(f"'{value}' is neither a source's name from relay_sources (e.g. vov1) nor "
+                     "a stream address (e.g. https://example.vn/live.mp3)")
 
 
 class ScriptItem(Model):
@@ -82,13 +93,35 @@ class ChimeItem(Model):
     chime: str | None = Field(None, description="Name of a chime in 'chimes:', or empty.")
 
 
+def _item_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return next((kind for kind in ITEM_KINDS if kind in value), None)
+    return getattr(value, "kind", None)
+
+
+FallbackItem = Annotated[
+    Annotated[ScriptItem, Tag("script")]
+    | Annotated[AudioItem, Tag("audio")]
+    | Annotated[ChimeItem, Tag("chime")],
+    Discriminator(
+        _item_kind,
+        custom_error_type="fallback_kind",
+        custom_error_message="a fallback is one script:, audio: or chime: item",
+    ),
+]
 class RelayItem(Model):
     """A live relay (tiếp âm) of a radio stream, e.g. national or provincial news."""
 
     kind: ClassVar[str] = "relay"
-    relay: Annotated[str, AfterValidator(_url)] = Field(description="The stream's address.")
+    relay: Annotated[str, AfterValidator(_source)] = Field(
+        description="The stream: a source's name from relay_sources (e.g. vov1), or its address."
+    )
     duration: Annotated[Duration, Field(le=dt.timedelta(hours=4))] = Field(
         description="How long to relay, e.g. 15m."
+    )
+    fallback: FallbackItem | None = Field(
+        None, description="What airs while the stream is dead or silent: a recording or a "
+                          "script (silence when none)."
     )
 
 
@@ -162,12 +195,6 @@ class RotationItem(Model):
     )
 
 
-def _item_kind(value: Any) -> str | None:
-    if isinstance(value, dict):
-        return next((kind for kind in ITEM_KINDS if kind in value), None)
-    return getattr(value, "kind", None)
-
-
 Item = Annotated[
     Annotated[ScriptItem, Tag("script")]
     | Annotated[AudioItem, Tag("audio")]
@@ -180,16 +207,6 @@ Item = Annotated[
         custom_error_type="item_kind",
         custom_error_message="each item must start with script:, audio:, rotation:, relay:, "
                              "chime: or silence:",
-    ),
-]
-FallbackItem = Annotated[
-    Annotated[ScriptItem, Tag("script")]
-    | Annotated[AudioItem, Tag("audio")]
-    | Annotated[ChimeItem, Tag("chime")],
-    Discriminator(
-        _item_kind,
-        custom_error_type="fallback_kind",
-        custom_error_message="a fallback is one script:, audio: or chime: item",
     ),
 ]
 AiredItem = ScriptItem | AudioItem | SilenceItem | ChimeItem | RelayItem

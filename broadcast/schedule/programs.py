@@ -20,6 +20,7 @@ from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
 from pydantic_core import CoreSchema
 
 from broadcast.errors import BroadcastError
+from broadcast.schedule.control import ControlSettings, RelaySource
 from broadcast.schedule.days import AiringDays
 from broadcast.schedule.items import (
     AudioItem,
@@ -198,6 +199,12 @@ class Schedule(Model):
     archive: ArchiveSettings = Field(
         ArchiveSettings(), description="Copies of every aired program."
     )
+    control: ControlSettings = Field(
+        ControlSettings(), description="Who may control the running daemon."
+    )
+    relay_sources: list[RelaySource] = Field(
+        [], description="The live streams the ward may relay; relays name only these."
+    )
     source: SkipJsonSchema[Path] = Field(default=Path("schedule.yaml"), exclude=True)
 
     _zone_ids: dict[str, tuple[str, ...]] = PrivateAttr({})
@@ -238,6 +245,11 @@ class Schedule(Model):
             if program.id == program_id:
                 return program
         raise BroadcastError(f"there is no program '{program_id}' in {self.source}.")
+
+    def relay_source(self, name_or_url: str) -> RelaySource | None:
+        """The relay source with this name or address, if the schedule lists it."""
+        return next((source for source in self.relay_sources
+                     if name_or_url in (source.name, source.url)), None)
 
     def campaigns_for(self, program_id: str) -> tuple[Campaign, ...]:
         """Campaigns that add to the program, in file order."""

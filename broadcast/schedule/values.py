@@ -26,6 +26,9 @@ DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ITEM_KINDS = ("script", "audio", "rotation", "relay", "chime", "silence")
 SCRIPT_SUFFIXES = (".md", ".txt")
+BUILT_IN_CHIMES = ("default", "alert")
+"""Chimes every ward has without naming a file: the opening chime and the emergency alert tone
+(a file under these names in 'chimes:' replaces them)."""
 AUDIO_SUFFIXES = (".mp3", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac")
 
 WORDS_PER_MINUTE = 150

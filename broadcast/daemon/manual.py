@@ -1,0 +1,515 @@
+"""Manual broadcasts: what operators ask the running daemon for through its control socket.
+
+Every request that airs becomes a broadcast like a scheduled one (zone queues and priorities,
+amplifier hooks, every output, archive, an as-run row) whose as-run rows say ``origin: manual``,
+who asked and with what arguments. Everything is checked before anything changes: unknown zones,
+a file outside the ward folder, an unapproved script, a time already past or inside the quiet
+hours each get a one-line error. A request for later waits as a job of the daemon's scheduler
+until its time (``broadcast queue`` lists it, ``broadcast cancel`` takes it back).
+
+An emergency holds its zones, cuts what is on, airs the alert tone at once, and airs its message
+as soon as it is rendered; nothing else starts in between.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from pydantic import TypeAdapter, ValidationError
+
+from broadcast.bulletin import read_bulletin, require_approved
+from broadcast.control.protocol import (
+    Cancel,
+    Emergency,
+    Play,
+    Queue,
+    Relay,
+    Request,
+    Say,
+    Stop,
+    Targets,
+    Timing,
+)
+from broadcast.daemon.control import Answer, Peer, may_say
+from broadcast.daemon.cues import PREPARE_LEAD_S, Cues
+from broadcast.daemon.state import DaemonState
+from broadcast.daemon.zones import Zones
+from broadcast.errors import BroadcastError
+from broadcast.fileio import write_text_atomic
+from broadcast.onair import Cue
+from broadcast.planner import Broadcast, ManualRequest, latest_occurrence
+from broadcast.prerender import RenderStore, prepare_program
+from broadcast.schedule import (
+    AUDIO_SUFFIXES,
+    SCRIPT_SUFFIXES,
+    AiredItem,
+    AudioItem,
+    ChimeItem,
+    Program,
+    RotationItem,
+    Schedule,
+    ScriptItem,
+    SilenceItem,
+    Zone,
+)
+from broadcast.schedule.values import Clock
+from broadcast.vietnamese import to_spoken
+
+log = logging.getLogger("broadcast.manual")
+
+REPEAT_PAUSE_S = 2.0
+"""The pause between the readings of a message repeated back to back."""
+FORGET_AFTER = dt.timedelta(minutes=10)
+"""A request whose last broadcast started this long ago is no longer listed."""
+_CLOCK: TypeAdapter[dt.time] = TypeAdapter(Clock)
+
+
+@dataclass
+class Pending:
+    """A request with broadcasts still to come."""
+
+    id: int
+    command: str
+    what: str
+    requested_by: str
+    zones: tuple[str, ...]
+    starts: list[dt.datetime]
+    keys: list[str] = field(default_factory=list)
+    jobs: list[str] = field(default_factory=list)
+
+    def describe(self) -> dict[str, Any]:
+        return {"id": self.id, "command": self.command, "what": self.what,
+                "requested_by": self.requested_by, "zones": list(self.zones),
+                "starts": [start.isoformat(timespec="seconds") for start in self.starts]}
+
+
+@dataclass(frozen=True)
+class _Order:
+    """What a request airs, worked out and checked, before anything is done about it."""
+
+    program: Program
+    items: tuple[AiredItem, ...]
+    what: str
+
+
+def _mine(request_id: int) -> Callable[[Cue], bool]:
+    def which(cue: Cue) -> bool:
+        manual = cue.broadcast.request
+        return manual is not None and manual.id == request_id
+    return which
+
+
+def _zone_names(zones: list[Zone]) -> str:
+    return ", ".join(zone.id for zone in zones)
+
+
+class ManualDesk:
+    """Answers the control requests (see the module doc)."""
+
+    def __init__(self, state: DaemonState, zones: Zones, cues: Cues, store: RenderStore,
+                 scheduler: BackgroundScheduler, number: Callable[[str], int]) -> None:
+        self.state = state
+        self.zones = zones
+        self.cues = cues
+        self.store = store
+        self.scheduler = scheduler
+        self._number = number
+        self._lock = threading.Lock()
+        self._pending: dict[int, Pending] = {}
+
+    # -- the requests ---------------------------------------------------------------------
+
+    def handle(self, request: Request, peer: Peer) -> Answer:
+        """Do what ``request`` asks, or raise :class:`BroadcastError` saying why not."""
+        if isinstance(request, Play):
+            return self._play(request, peer)
+        if isinstance(request, Say):
+            return self._say(request, peer)
+        if isinstance(request, Emergency):
+            return self._emergency(request, peer)
+        if isinstance(request, Stop):
+            return self._stop(request, peer)
+        if isinstance(request, Queue):
+            return self._queue()
+        if isinstance(request, Cancel):
+            return self._cancel(request, peer)
+        assert isinstance(request, Relay)
+        raise BroadcastError("relays by hand are not available yet: put the relay in a program "
+                             "of schedule.yaml.")
+
+    def _play(self, request: Play, peer: Peer) -> Answer:
+        schedule = self.state.schedule
+        zones = self._zones(schedule, request)
+        order = self._order_for(schedule, request.target, request.priority, request.repeat,
+                                request.every)
+        return self._book(schedule, request, peer, zones, order, request.priority, request)
+
+    def _say(self, request: Say, peer: Peer) -> Answer:
+        schedule = self.state.schedule
+        zones = self._zones(schedule, request)
+        number = self._number("request")
+        script = self._typed_notice(request.text, peer, number)
+        order = _Order(self._program("say", f"notice from {peer.user}", request.priority),
+                       self._repeated((ChimeItem(), ScriptItem(script=script)), request),
+                       f"typed notice ({len(request.text)} characters)")
+        return self._book(schedule, request, peer, zones, order, request.priority, request,
+                          number=number)
+
+    def _emergency(self, request: Emergency, peer: Peer) -> Answer:
+        schedule = self.state.schedule
+        zones = self._zones(schedule, request)
+        number = self._number("request")
+        if request.text is not None:
+            script = self._typed_notice(request.text, peer, number)
+            items: tuple[AiredItem, ...] = (ScriptItem(script=script),)
+            what = f"typed emergency message ({len(request.text)} characters)"
+        elif request.target is not None:
+            order = self._order_for(schedule, request.target, "emergency", 1, None, chime=False)
+            items, what = order.items, order.what
+        else:
+            raise BroadcastError("say what to air: a script, an audio file, a program, or "
+                                 "--text \"...\".")
+        timing = Timing(repeat=request.repeat)
+        message = _Order(self._program("emergency", f"emergency: {what}", "emergency"),
+                         self._repeated(items, timing), what)
+        manual = self._manual(number, request, peer)
+        lead = self._lead(zones)
+        now = dt.datetime.now(schedule.ward.tz)
+        alert_program = self._program("alert", "emergency alert tone", "emergency")
+        alert = Broadcast("alert", alert_program.name, now + lead, tuple(z.id for z in zones),
+                          "emergency", (ChimeItem(chime="alert"),), request=manual)
+        channels = [self.zones.channels[zone.id] for zone in zones]
+        for channel in channels:
+            channel.hold()
+        try:
+            tone = self._prerender(schedule, alert, zones)
+            sounding = threading.Thread(target=self.cues.air,
+                                        args=(schedule, alert_program, alert, zones),
+                                        name="emergency alert", daemon=True)
+            sounding.start()
+            log.warning("emergency #%d from %s on %s: %s", number, peer.user,
+                        _zone_names(zones), what)
+            follows = alert.start + dt.timedelta(seconds=tone)
+            broadcast = Broadcast("emergency", message.program.name, follows, alert.zone_ids,
+                                  "emergency", message.items, request=manual)
+            try:
+                self._prerender(schedule, broadcast, zones)
+            except BroadcastError as exc:
+                log.error("emergency #%d: the alert tone airs, but the message cannot: %s",
+                          number, exc)
+                raise BroadcastError(f"the alert tone airs, but the message cannot: {exc}"
+                                     ) from None
+            finally:
+                sounding.join()
+            self.cues.air(schedule, message.program, broadcast, zones)
+        finally:
+            for channel in channels:
+                channel.release()
+        return Answer(f"Emergency #{number} on {_zone_names(zones)}: the alert tone, then the "
+                      "message.", {"id": number, "zones": [zone.id for zone in zones]})
+
+    def _stop(self, request: Stop, peer: Peer) -> Answer:
+        zones = self._zones(self.state.schedule, request)
+        verb = "stopped" if request.command == "stop" else "skipped"
+        why = f"{verb} by {peer.user}"
+        cut: list[str] = []
+        dropped = 0
+        for zone in zones:
+            channel = self.zones.channels[zone.id]
+            was = channel.cut_current(why)
+            if was is not None:
+                cut.append(f"{was.broadcast.program_name} in {zone.id}")
+            if request.command == "stop":
+                dropped += len(channel.drop_waiting(why))
+        words = f"{verb.capitalize()}: {', '.join(cut)}." if cut else "Nothing was airing."
+        if dropped:
+            words += f" {dropped} waiting broadcast(s) dropped."
+        later = [p.id for p in self._still_pending()]
+        if later:
+            words += (" Requests for later still stand: "
+                      f"{', '.join(f'#{n}' for n in later)} (broadcast cancel ID).")
+        return Answer(words, {"cut": cut, "dropped": dropped})
+
+    def _queue(self) -> Answer:
+        zones: dict[str, Any] = {}
+        for zone_id, channel in self.zones.channels.items():
+            current = channel.current
+            zones[zone_id] = {
+                "airing": None if current is None else _cue_record(current),
+                "since": None if channel.current_since is None
+                else channel.current_since.isoformat(timespec="seconds"),
+                "waiting": [_cue_record(cue) for cue in channel.waiting()],
+            }
+        pending = [p.describe() for p in self._still_pending()]
+        return Answer(f"{len(pending)} request(s) for later.",
+                      {"zones": zones, "requests": pending})
+
+    def _cancel(self, request: Cancel, peer: Peer) -> Answer:
+        why = f"cancelled by {peer.user}"
+        with self._lock:
+            pending = self._pending.pop(request.id, None)
+        if pending is not None:
+            for job in pending.jobs:
+                with contextlib.suppress(JobLookupError):
+                    self.scheduler.remove_job(job)
+            with self.state.lock:
+                self.state.withdrawn.update(pending.keys)
+        mine = _mine(request.id)
+        dropped = cut = 0
+        for channel in self.zones.channels.values():
+            dropped += len(channel.drop_waiting(why, mine))
+            cut += channel.cut_current(why, mine) is not None
+        if pending is None and not dropped and not cut:
+            raise BroadcastError(f"there is no request #{request.id} waiting or airing. See "
+                                 "'broadcast queue'.")
+        log.warning("request #%d %s", request.id, why)
+        return Answer(f"Request #{request.id} cancelled.", {"id": request.id, "cut": cut,
+                                                            "dropped": dropped})
+
+    # -- working out what to air ----------------------------------------------------------
+
+    def _zones(self, schedule: Schedule, targets: Targets) -> list[Zone]:
+        if targets.all or not (targets.zones or targets.groups):
+            return list(schedule.zones)
+        ids = [zone.id for zone in schedule.zones]
+        groups = sorted({group for zone in schedule.zones for group in zone.groups})
+        for name in targets.zones:
+            if name not in ids:
+                raise BroadcastError(f"there is no zone '{name}'. Zones: {', '.join(ids)}.")
+        for name in targets.groups:
+            if name not in groups:
+                raise BroadcastError(f"there is no group '{name}'. Groups: "
+                                     f"{', '.join(groups) or 'none'}.")
+        return [zone for zone in schedule.zones
+                if zone.id in targets.zones or set(targets.groups) & set(zone.groups)]
+
+    def _order_for(self, schedule: Schedule, target: str, priority: str, repeat: int,
+                   every: float | None, *, chime: bool = True) -> _Order:
+        """A program of the schedule, or a script or audio file of the ward, checked."""
+        program = next((p for p in schedule.programs if p.id == target), None)
+        timing = Timing(repeat=repeat, every=every)
+        if program is not None:
+            today = dt.datetime.now(schedule.ward.tz).date()
+            found = latest_occurrence(program, schedule, today)
+            if found is not None:
+                items = found.items
+            elif not any(isinstance(item, RotationItem) for item in program.items):
+                items = tuple(item for item in program.items
+                              if not isinstance(item, RotationItem))
+            else:
+                raise BroadcastError(f"program {program.id} has not aired in the last year, so "
+                                     "its rotation has picked nothing yet.")
+            manual = program.model_copy(update={"priority": priority})
+            return _Order(manual, self._repeated(items, timing), f"program {program.id}")
+        path = self._ward_file(schedule, target)
+        name = path.relative_to(schedule.base_dir.resolve()).as_posix()
+        if path.suffix.lower() in SCRIPT_SUFFIXES:
+            bulletin, _ = read_bulletin(path)
+            require_approved(bulletin)
+            opening = (ChimeItem(),) if chime else ()
+            return _Order(self._program("manual", bulletin.title, priority),
+                          self._repeated((*opening, ScriptItem(script=path)), timing),
+                          f"script {name}")
+        return _Order(self._program("manual", path.name, priority),
+                      self._repeated((AudioItem(audio=path),), timing), f"audio {name}")
+
+    def _ward_file(self, schedule: Schedule, target: str) -> Path:
+        """``target`` as a file inside the ward folder (links followed), or why it cannot be."""
+        ward = schedule.base_dir.resolve()
+        path = Path(target)
+        real = (path if path.is_absolute() else ward / path).resolve()
+        if not real.is_relative_to(ward):
+            raise BroadcastError(f"{target} is outside the ward folder ({ward}). Copy it into "
+                                 "the ward folder first.")
+        if real.suffix.lower() not in (*SCRIPT_SUFFIXES, *AUDIO_SUFFIXES):
+            programs = ", ".join(p.id for p in schedule.programs) or "none"
+            raise BroadcastError(f"'{target}' is not a program of the schedule (programs: "
+                                 f"{programs}), a script (.md, .txt) or an audio file.")
+        if not real.is_file():
+            raise BroadcastError(f"there is no file {real}. Check the name.")
+        return real
+
+    def _typed_notice(self, text: str, peer: Peer, number: int) -> Path:
+        """Words typed on the spot, as a script approved by whoever typed them.
+
+        This is the one place where typed words are approved: only users the schedule lets
+        ``say`` (and the daemon's own user and root) may approve them.
+        """
+        settings = self.state.schedule.control
+        if not may_say(peer, settings):
+            raise BroadcastError(f"user {peer.user} may not air typed notices. Ask the "
+                                 "administrator to add you to 'control: say' in schedule.yaml, "
+                                 "or play an approved script.")
+        if not to_spoken(text, self.zones.settings.lexicon).strip(" \n.,;:!?-"):
+            raise BroadcastError("the text has nothing to read aloud. Type the notice's words.")
+        today = dt.datetime.now(self.state.tz).date()
+        path = self.state.options.state_dir / "notices" / f"notice-{number:06d}.md"
+        body = text.replace("\r\n", "\n").strip()
+        header = {"title": f"Notice #{number}", "category": "thông báo",
+                  "author": peer.user, "approved_by": f"{peer.user} (typed notice)"}
+        front = "".join(f"{key}: {json.dumps(value, ensure_ascii=False)}\n"
+                        for key, value in header.items())
+        write_text_atomic(path, f"---\n{front}approved_on: {today.isoformat()}\n---\n\n"
+                                f"{body}\n")
+        return path
+
+    @staticmethod
+    def _program(program_id: str, name: str, priority: str) -> Program:
+        """A program for a request that is not one of the schedule's."""
+        return Program(id=program_id, name=name, start=dt.time(), priority=priority,
+                       items=[SilenceItem(silence=1)])
+
+    @staticmethod
+    def _repeated(items: tuple[AiredItem, ...], timing: Timing) -> tuple[AiredItem, ...]:
+        """``items`` read ``repeat`` times back to back (when no ``every`` spaces them)."""
+        if timing.every is not None or timing.repeat == 1:
+            return items
+        pause: tuple[AiredItem, ...] = (SilenceItem(silence=REPEAT_PAUSE_S),)
+        return items + (pause + items) * (timing.repeat - 1)
+
+    def _lead(self, zones: list[Zone]) -> dt.timedelta:
+        """How long the zones' amplifiers need before the sound (their before-hooks)."""
+        return dt.timedelta(seconds=max(
+            (zone.hooks.before_lead for zone in zones if zone.hooks.before), default=0.0))
+
+    def _starts(self, schedule: Schedule, timing: Timing, priority: str,
+                lead: dt.timedelta) -> list[dt.datetime]:
+        now = dt.datetime.now(schedule.ward.tz)
+        if timing.at is None:
+            first = now + lead
+        else:
+            try:
+                clock = _CLOCK.validate_python(timing.at)
+            except ValidationError as exc:
+                problem = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                raise BroadcastError(f"--at: {problem}.") from None
+            first = dt.datetime.combine(now.date(), clock, tzinfo=schedule.ward.tz)
+            if first < now + lead:
+                raise BroadcastError(f"{clock:%H:%M:%S} has already passed today. Give a later "
+                                     "time, or leave out --at to air it now.")
+        count = timing.repeat if timing.every is not None else 1
+        step = dt.timedelta(seconds=timing.every or 0)
+        starts = [first + step * n for n in range(count)]
+        quiet = schedule.ward.quiet_hours
+        if priority != "emergency":
+            for start in starts:
+                if quiet.contains(start.time()):
+                    raise BroadcastError(
+                        f"{start:%H:%M} is inside the quiet hours ({quiet.start:%H:%M}-"
+                        f"{quiet.end:%H:%M}): only emergencies may air then.")
+        return starts
+
+    def _manual(self, number: int, request: Request, peer: Peer) -> ManualRequest:
+        arguments = request.model_dump(exclude={"command"}, exclude_defaults=True)
+        return ManualRequest(number, request.command, peer.user,
+                             json.dumps(arguments, ensure_ascii=False, sort_keys=True))
+
+    def _prerender(self, schedule: Schedule, broadcast: Broadcast, zones: list[Zone]) -> float:
+        """Render the broadcast for each group of zones now (its problems come back as errors);
+        return its length in seconds."""
+        length = 0.0
+        for settings in self.zones.groups(zones):
+            audio = prepare_program(schedule, broadcast, settings, self.store)
+            length = max(length, audio.figures.duration_s)
+        return length
+
+    # -- booking ----------------------------------------------------------------------------
+
+    def _book(self, schedule: Schedule, request: Play | Say, peer: Peer, zones: list[Zone],
+              order: _Order, priority: str, timing: Timing, number: int | None = None) -> Answer:
+        """Check the times, render, and air now or book a job for each later time."""
+        lead = self._lead(zones)
+        self._starts(schedule, timing, priority, lead)  # refuse a bad time before rendering
+        number = number if number is not None else self._number("request")
+        manual = self._manual(number, request, peer)
+        zone_ids = tuple(zone.id for zone in zones)
+        draft = Broadcast(order.program.id, order.program.name,
+                          dt.datetime.now(schedule.ward.tz), zone_ids, priority, order.items,
+                          request=manual)
+        length = self._prerender(schedule, draft, zones)
+        starts = self._starts(schedule, timing, priority, lead)
+        broadcasts = [dataclasses.replace(draft, start=start) for start in starts]
+        pending = Pending(number, request.command, order.what, peer.user, zone_ids,
+                          [b.start for b in broadcasts], [b.key for b in broadcasts])
+        later = [b for b in broadcasts if b.start - dt.timedelta(seconds=PREPARE_LEAD_S)
+                 > dt.datetime.now(schedule.ward.tz) + lead]
+        for broadcast in broadcasts:
+            if broadcast in later:
+                job = f"manual:{broadcast.key}"
+                self.scheduler.add_job(
+                    self._air_later, DateTrigger(run_date=broadcast.start - lead - dt.timedelta(
+                        seconds=PREPARE_LEAD_S)), args=[order.program, broadcast], id=job,
+                    misfire_grace_time=60)
+                pending.jobs.append(job)
+            else:
+                threading.Thread(target=self.cues.air,
+                                 args=(schedule, order.program, broadcast, zones),
+                                 name=f"manual #{number}", daemon=True).start()
+        if later:
+            with self._lock:
+                self._pending[number] = pending
+        log.info("request #%d from %s: %s on %s, %s", number, peer.user, order.what,
+                 _zone_names(zones), ", ".join(f"{b.start:%H:%M:%S}" for b in broadcasts))
+        when = "now" if not later else ", ".join(f"{b.start:%H:%M:%S}" for b in broadcasts)
+        return Answer(
+            f"#{number}: {order.what} ({length:.0f} s) on {_zone_names(zones)}, {when}.",
+            {"id": number, "zones": list(zone_ids), "length_s": round(length, 1),
+             "starts": [b.start.isoformat(timespec="seconds") for b in broadcasts]})
+
+    def _air_later(self, program: Program, broadcast: Broadcast) -> None:
+        """A booked broadcast's job: air it on the zones the schedule has now."""
+        schedule = self.state.schedule
+        zones = [zone for zone in schedule.zones if zone.id in broadcast.zone_ids]
+        if not zones:
+            log.error("request %s: its zones are no longer in the schedule: not aired",
+                      broadcast.key)
+            return
+        self.cues.air(schedule, program, broadcast, zones)
+
+    def _still_pending(self) -> list[Pending]:
+        """Requests with a broadcast still to start (the others are forgotten)."""
+        now = dt.datetime.now(self.state.tz)
+        with self._lock:
+            for number, pending in list(self._pending.items()):
+                if pending.starts[-1] < now - FORGET_AFTER:
+                    del self._pending[number]
+                    with self.state.lock:
+                        self.state.withdrawn.difference_update(pending.keys)
+            return [p for p in self._pending.values() if p.starts[-1] > now]
+
+    def warm(self) -> None:
+        """Render the alert tone for every zone now, so an emergency needs no rendering to
+        sound."""
+        schedule = self.state.schedule
+        alert = Broadcast("alert", "emergency alert tone", dt.datetime.now(self.state.tz),
+                          tuple(zone.id for zone in schedule.zones), "emergency",
+                          (ChimeItem(chime="alert"),))
+        try:
+            self._prerender(schedule, alert, list(schedule.zones))
+        except BroadcastError as exc:
+            log.error("the emergency alert tone cannot be made ready: %s", exc)
+
+    def pending(self) -> list[dict[str, Any]]:
+        """The requests for later, for the status file."""
+        return [p.describe() for p in self._still_pending()]
+
+
+def _cue_record(cue: Cue) -> dict[str, Any]:
+    manual = cue.broadcast.request
+    return {"broadcast": cue.broadcast.key, "program": cue.broadcast.program_name,
+            "priority": cue.priority, "start": cue.broadcast.start.isoformat(timespec="seconds"),
+            "length_s": round(cue.audio.figures.duration_s - cue.offset_s),
+            "request": None if manual is None else manual.id,
+            "requested_by": None if manual is None else manual.requested_by}
