@@ -19,15 +19,22 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from broadcast.asrun import CUT_BY_EMERGENCY, AsRunLog, Row
 from broadcast.audio import LoudnessTarget
 from broadcast.outputs.base import Output, OutputError
 from broadcast.outputs.hooks import HookResult, run_hook
-from broadcast.outputs.player import Airing, AiringResult
+from broadcast.outputs.player import Airing, AiringResult, LiveSpan
 from broadcast.planner import Broadcast
-from broadcast.render import BulletinSidecar, ProgramSidecar, RenderedAudio, Sidecar
+from broadcast.render import (
+    BulletinSidecar,
+    ProgramSidecar,
+    RelaySidecar,
+    RenderedAudio,
+    Sidecar,
+)
 
 log = logging.getLogger("broadcast.onair")
 
@@ -40,6 +47,13 @@ PROGRESS_S = 1.0
 """How often an airing notes in the as-run log how far it has come."""
 
 
+@dataclass(eq=False)
+class Hold:
+    """A zone kept for cues on their way (see :meth:`ZoneChannel.hold`)."""
+
+    allow: Callable[[Cue], bool]
+
+
 @dataclass
 class Cue:
     """One broadcast, ready to air in one zone."""
@@ -49,8 +63,9 @@ class Cue:
     audio: RenderedAudio
     outputs: list[Output]
     gain_db: float = 0.0
-    true_peak_dbtp: float = LoudnessTarget.true_peak_dbtp
-    """The schedule's true-peak ceiling, which the zone's gain must not push the sound past."""
+    target: LoudnessTarget = field(default_factory=LoudnessTarget)
+    """The zone's loudness target: its true-peak ceiling, which the zone's gain must not push
+    the sound past, and the level relays are brought to as they play."""
     on_interrupt: str = "restart"
     after_hook: str | None = None
     after_delay_s: float = 10.0
@@ -65,6 +80,8 @@ class Cue:
     interrupted_by: str | None = None
     stopped_by: str | None = None
     """Why an operator cut it (``stopped by ...``): it is not aired again."""
+    releases: Hold | None = None
+    """The zone's hold this cue ends when it leaves the queue (see :meth:`ZoneChannel.hold`)."""
     order: int = 0
 
     @property
@@ -92,15 +109,30 @@ class Cue:
         """The next attempt at this broadcast after a cut, from ``offset_s`` into its audio."""
         return replace(self, attempt=attempt or self.attempt + 1, offset_s=offset_s,
                        reason=reason, problems=[], airing=None, interrupted_by=None,
-                       stopped_by=None, order=0)
+                       stopped_by=None, releases=None, order=0)
 
     def prepare(self) -> Airing:
         """Start the decoders and open the outputs, so the sound can begin on the second."""
         if self.airing is None:
             self.airing = Airing(self.audio.path, self.outputs, label=self.label,
                                  gain_db=self.gain_db, offset_s=self.offset_s,
-                                 true_peak_dbtp=self.true_peak_dbtp)
+                                 target=self.target, live=live_spans(self.audio))
         return self.airing
+
+
+def live_spans(audio: RenderedAudio) -> list[LiveSpan]:
+    """The live relays of a program file, where the player airs the stream."""
+    metadata = audio.metadata
+    if not isinstance(metadata, ProgramSidecar):
+        return []
+    spans = []
+    for placed in metadata.relays():
+        relay = placed.item
+        assert isinstance(relay, RelaySidecar)
+        spans.append(LiveSpan(placed.start_s, placed.duration_s, relay.url, relay.source,
+                              Path(relay.fallback) if relay.fallback else None,
+                              relay.silence_s))
+    return spans
 
 
 def items_record(audio: RenderedAudio) -> list[dict[str, Any]]:
@@ -112,7 +144,9 @@ def items_record(audio: RenderedAudio) -> list[dict[str, Any]]:
              "duration_s": placed.duration_s} for placed in metadata.items]
 
 
-def _item_record(kind: str, item: Sidecar | None) -> dict[str, Any]:
+def _item_record(kind: str, item: Sidecar | RelaySidecar | None) -> dict[str, Any]:
+    if isinstance(item, RelaySidecar):
+        return {"kind": kind, "source": item.source}
     if not isinstance(item, BulletinSidecar):
         return {"kind": kind}
     return {"kind": kind, "script": item.script, "content_hash": item.content_hash,
@@ -139,7 +173,7 @@ class ZoneChannel:
         self._order = itertools.count()
         self._cond = threading.Condition()
         self._stopping = False
-        self._holds = 0
+        self._holds: list[Hold] = []
         self.current: Cue | None = None
         self.current_since: dt.datetime | None = None
         self._after: threading.Timer | None = None
@@ -151,32 +185,49 @@ class ZoneChannel:
         with self._cond:
             cue.order = next(self._order)
             current = self.current
-            if (current is not None and cue.priority == "emergency"
-                    and current.priority != "emergency" and current.interrupted_by is None):
-                current.interrupted_by = cue.broadcast.program_name
-                log.warning("%s: cut by emergency %s", current.describe(),
-                            cue.broadcast.program_id)
-                if current.airing is not None:
-                    current.airing.cut()
-            elif current is not None and cue.reason is None:
+            cut = cue.priority == "emergency" and self._interrupt(cue.broadcast.program_name)
+            follows = current is not None and current.broadcast.request is not None and \
+                current.broadcast.request == cue.broadcast.request  # the words after their chime
+            if not cut and not follows and current is not None and cue.reason is None:
                 cue.reason = f"waited for '{current.broadcast.program_name}'"
             heapq.heappush(self._queue, cue)
             self._cond.notify()
+
+    def interrupt(self, by: str) -> None:
+        """Cut what is on for the emergency ``by`` (unless it is an emergency itself); it then
+        follows its program's ``on_interrupt``."""
+        with self._cond:
+            self._interrupt(by)
+
+    def _interrupt(self, by: str) -> bool:
+        current = self.current
+        if current is None or current.priority == "emergency" or \
+                current.interrupted_by is not None:
+            return current is not None and current.interrupted_by is not None
+        current.interrupted_by = by
+        log.warning("%s: cut by emergency %s", current.describe(), by)
+        if current.airing is not None:
+            current.airing.cut()
+        return True
 
     def waiting(self) -> list[Cue]:
         with self._cond:
             return sorted(self._queue)
 
-    def hold(self) -> None:
-        """Keep the zone for an emergency on its way: until :meth:`release`, only emergency
-        cues start (the alert tone airs while the message is rendered, and nothing else slips
-        in between)."""
+    def hold(self, allow: Callable[[Cue], bool]) -> Hold:
+        """Keep the zone for what is on its way: until the hold is released, only cues that
+        ``allow`` lets through start (an emergency's alert tone airs while its message is
+        rendered, and nothing slips in between). A cue that carries the hold releases it when
+        it leaves the queue."""
+        hold = Hold(allow)
         with self._cond:
-            self._holds += 1
+            self._holds.append(hold)
+        return hold
 
-    def release(self) -> None:
+    def release(self, hold: Hold) -> None:
         with self._cond:
-            self._holds = max(0, self._holds - 1)
+            if hold in self._holds:
+                self._holds.remove(hold)
             self._cond.notify()
 
     def cut_current(self, why: str, which: Callable[[Cue], bool] = lambda cue: True) -> Cue | None:
@@ -199,6 +250,10 @@ class ZoneChannel:
             dropped = [cue for cue in self._queue if which(cue)]
             self._queue = [cue for cue in self._queue if not which(cue)]
             heapq.heapify(self._queue)
+            for cue in dropped:
+                if cue.releases in self._holds:
+                    self._holds.remove(cue.releases)
+            self._cond.notify()
         for cue in dropped:
             if cue.airing is not None:
                 with contextlib.suppress(OutputError, OSError):
@@ -208,8 +263,8 @@ class ZoneChannel:
         return dropped
 
     def _next_ready(self) -> bool:
-        """Whether a cue may start now (an emergency on its way holds all but emergencies)."""
-        return bool(self._queue) and (not self._holds or self._queue[0].priority == "emergency")
+        """Whether the next cue may start now (see :meth:`hold`)."""
+        return bool(self._queue) and all(hold.allow(self._queue[0]) for hold in self._holds)
 
     def stop(self) -> None:
         """Cut what is on, drop what waits (both logged), and end the thread."""
@@ -239,6 +294,8 @@ class ZoneChannel:
                 if self._stopping:
                     return
                 cue = heapq.heappop(self._queue)
+                if cue.releases in self._holds:
+                    self._holds.remove(cue.releases)
                 self.current = cue
             try:
                 self._air(cue)

@@ -34,6 +34,8 @@ from broadcast.fileio import write_bytes_atomic
 from broadcast.planner import Broadcast
 from broadcast.render import (
     ProgressCallback,
+    Relayed,
+    RelaySidecar,
     RenderedAudio,
     RenderSettings,
     load_rendered,
@@ -229,6 +231,38 @@ def prepare_chime(path: Path | None, target: LoudnessTarget, store: RenderStore,
     return store.once(out, make)
 
 
+def _identity(part: RenderedAudio | float | Relayed) -> str:
+    """What decides a program part's sound, for the program's cache key."""
+    if isinstance(part, float):
+        return f"silence:{part}"
+    if isinstance(part, Relayed):
+        relay = part.relay
+        fallback = Path(relay.fallback).name if relay.fallback else "-"
+        return f"relay:{relay.source}:{relay.url}:{part.duration_s}:{relay.silence_s}:{fallback}"
+    return part.path.name
+
+
+def _relayed(schedule: Schedule, item: RelayItem, settings: RenderSettings,
+             store: RenderStore) -> Relayed:
+    """A relay of the schedule's sources, with its fallback made ready."""
+    source = schedule.relay_source(item.relay)
+    if source is None:
+        raise BroadcastError(f"'{item.relay}' is not in relay_sources of {schedule.source.name}, "
+                             "and only those may be relayed.")
+    fallback: RenderedAudio | None = None
+    if isinstance(item.fallback, ScriptItem):
+        fallback = prepare_script(schedule.resolve(item.fallback.script), settings, store)
+    elif isinstance(item.fallback, AudioItem):
+        fallback = prepare_recording(schedule.resolve(item.fallback.audio), settings.target,
+                                     store)
+    elif isinstance(item.fallback, ChimeItem):
+        fallback = prepare_chime(schedule.chime_file(item.fallback.chime), settings.target, store,
+                                 BUILT_IN.get(item.fallback.chime or "default", BUILT_IN_CHIME))
+    relay = RelaySidecar(source.name, source.url, source.silence.total_seconds(),
+                         None if fallback is None else str(fallback.path))
+    return Relayed(relay, item.duration.total_seconds())
+
+
 def prepare_program(
     schedule: Schedule,
     broadcast: Broadcast,
@@ -237,7 +271,7 @@ def prepare_program(
     progress: ProgressCallback | None = None,
 ) -> RenderedAudio:
     """The broadcast's finished audio: every item ready, joined with pauses, encoded for air."""
-    parts: list[RenderedAudio | float] = []
+    parts: list[RenderedAudio | float | Relayed] = []
     notes: list[str] = []
     for item in broadcast.items:
         if isinstance(item, ScriptItem):
@@ -250,18 +284,13 @@ def prepare_program(
                 BUILT_IN.get(item.chime or "default", BUILT_IN_CHIME),
             ))
         elif isinstance(item, RelayItem):
-            raise BroadcastError(
-                f"program {broadcast.program_id} relays {item.relay}, but live relays cannot be "
-                "aired by this version yet. Replace the relay with a recording for now."
-            )
+            parts.append(_relayed(schedule, item, settings, store))
         else:
             parts.append(float(item.silence))
-    identity = [
-        f"silence:{part}" if isinstance(part, float) else part.path.name for part in parts
-    ]
+    identity = [_identity(part) for part in parts]
     out = store.programs / f"{broadcast.program_id}-{_key(*identity, repr(settings.pauses))}.mp3"
     for part in parts:
-        if not isinstance(part, float):
+        if isinstance(part, RenderedAudio):
             notes += [note for note in part.notes if note not in notes]
     program = store.once(out, lambda: render_program(
         parts, out, settings.target, settings.pauses, PROGRAM_FORMAT,

@@ -199,12 +199,45 @@ class RecordingSidecar:
 
 
 @dataclass(frozen=True)
+class RelaySidecar:
+    """A live relay in a program. The program file holds silence in its place; the player airs
+    the stream there, brought to the loudness target as it plays."""
+
+    source: str
+    """The relay source's name in schedule.yaml."""
+    url: str
+    silence_s: float
+    """Digital silence this long counts as a dead stream."""
+    fallback: str | None
+    """The finished file that airs while the stream is dead or silent."""
+
+    kind: ClassVar[str] = "relay"
+    warnings: ClassVar[tuple[str, ...]] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "source": self.source, "url": self.url,
+                "silence_s": self.silence_s, "fallback": self.fallback}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RelaySidecar:
+        return cls(data["source"], data["url"], data["silence_s"], data["fallback"])
+
+
+@dataclass(frozen=True)
+class Relayed:
+    """A relay as a part of a program to render: how long it lasts and what it relays."""
+
+    relay: RelaySidecar
+    duration_s: float
+
+
+@dataclass(frozen=True)
 class PlacedItem:
     """An item of a program and where it starts in the program's file."""
 
     start_s: float
     duration_s: float
-    item: Sidecar | None
+    item: Sidecar | RelaySidecar | None
     """What the item's own sidecar says; None for a silence."""
 
     @property
@@ -217,7 +250,11 @@ class PlacedItem:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PlacedItem:
-        item = None if data["kind"] == "silence" else _sidecar_from_json(data)
+        item: Sidecar | RelaySidecar | None = None
+        if data["kind"] == RelaySidecar.kind:
+            item = RelaySidecar.from_json(data)
+        elif data["kind"] != "silence":
+            item = _sidecar_from_json(data)
         return cls(data["start_s"], data["duration_s"], item)
 
 
@@ -236,6 +273,10 @@ class ProgramSidecar:
         """The items' warnings."""
         return tuple(warning for placed in self.items if placed.item is not None
                      for warning in placed.item.warnings)
+
+    def relays(self) -> list[PlacedItem]:
+        """The live relays among the items (the file holds silence in their place)."""
+        return [placed for placed in self.items if isinstance(placed.item, RelaySidecar)]
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "program": self.program,
@@ -379,7 +420,7 @@ def render_recording(
 
 
 def render_program(
-    items: Sequence[RenderedAudio | float],
+    items: Sequence[RenderedAudio | float | Relayed],
     out: Path,
     target: LoudnessTarget,
     pauses: Pauses,
@@ -388,8 +429,9 @@ def render_program(
 ) -> RenderedAudio[ProgramSidecar]:
     """Join already-mastered items (bulletins, chimes, recordings) into one program file.
 
-    A float among ``items`` is a silence of that many seconds, aired as an item of its own.
-    The program starts after a short lead-in, has a pause between items, and ends with a
+    A float among ``items`` is a silence of that many seconds, aired as an item of its own; a
+    relay is a silence as long as the relay, which the player fills with the stream. The
+    program starts after a short lead-in, has a pause between items, and ends with a
     lead-out. The sidecar lists every item with where it starts in the file.
     """
     fmt = fmt or OutputFormat.for_path(out)
@@ -404,6 +446,11 @@ def render_program(
             parts.append(item)
             placed.append(PlacedItem(round(position, 3), item, None))
             position += item
+            continue
+        if isinstance(item, Relayed):
+            parts.append(item.duration_s)
+            placed.append(PlacedItem(round(position, 3), item.duration_s, item.relay))
+            position += item.duration_s
             continue
         parts.append(item.path)
         placed.append(PlacedItem(round(position, 3), item.figures.duration_s, item.metadata))

@@ -118,18 +118,22 @@ def test_say_airs_the_typed_words_and_logs_who_asked_and_what_they_typed(
     said = ask(ward, "say", NOTICE, "--zone", "khu-pho-1")
     assert said.returncode == 0, said.stderr
     assert said.stdout.startswith("#1: typed notice") and "khu-pho-1, now" in said.stdout
-    [row] = ward.wait_rows(1, timeout=60)
+    chime, row = ward.wait_rows(2, timeout=60)
     assert daemon.terminate() == 0
 
-    assert (row["zone"], row["outcome"], row["origin"], row["requested_by"]) == (
-        "khu-pho-1", "aired", "manual", ME)
+    assert [(r["program_id"], r["outcome"]) for r in (chime, row)] == [
+        ("say-chime", "aired"), ("say", "aired")], "the chime while the words were rendered"
+    assert (row["zone"], row["origin"], row["requested_by"]) == ("khu-pho-1", "manual", ME)
     request = json.loads(str(row["request"]))
     assert request == {"id": 1, "command": "say", "text": NOTICE, "zones": ["khu-pho-1"]}
+    assert json.loads(str(chime["request"])) == request
     [item] = [i for i in json.loads(str(row["items"])) if i["kind"] == "bulletin"]
     assert item["approved_by"] == f"{ME} (typed notice)"
-    [written] = ward.files()
-    assert same_sound(row["audio"], written) > 0.95, "the zone aired the rendered notice"
-    assert wav_seconds(written) > 5, "the whole notice, after the chime"
+    words = next(ward.out.glob("*-say-1-khu-pho-1.wav"))
+    assert same_sound(row["audio"], words) > 0.95, "the zone aired the rendered notice"
+    assert wav_seconds(words) > 5, "the whole notice"
+    gap = (started(row) - dt.datetime.fromisoformat(str(chime["ended"]))).total_seconds()
+    assert abs(gap) < 1.0, "the words follow the chime"
     assert not (ward.root / "out2").exists(), "only the zone asked for"
 
 
@@ -149,13 +153,13 @@ def test_a_manual_play_waits_its_turn_and_an_emergency_cuts_in_with_its_alert_to
     assert daemon.terminate() == 0
 
     outcomes = [(r["program_id"], r["attempt"], r["outcome"]) for r in rows]
-    assert outcomes == [("thuong", 1, "interrupted"), ("alert", 1, "aired"),
+    assert outcomes == [("thuong", 1, "interrupted"), ("emergency-alert", 1, "aired"),
                         ("emergency", 1, "aired"), ("thuong", 2, "aired"),
                         ("manual", 1, "late")], "emergency first, then the cut one, then ours"
     assert rows[0]["reason"].startswith("cut by emergency")  # type: ignore[union-attr]
     assert "waited for" in str(rows[4]["reason"])
     assert [r["origin"] for r in rows] == ["schedule", "manual", "manual", "schedule", "manual"]
-    alert = next(ward.out.glob("*-alert-*.wav"))
+    alert = next(ward.out.glob("*-emergency-alert-*.wav"))
     assert {880, 660} <= frequencies(alert), "the alert is the hi-lo tone"
     assert not {880, 660} <= frequencies(next(ward.out.glob("*-thuong-*-2.wav")))
     message_start = started(rows[2])
@@ -280,7 +284,7 @@ def test_bad_requests_get_one_line_and_change_nothing_and_quiet_hours_let_only_e
     assert urgent.returncode == 0, urgent.stderr
     rows = ward.wait_rows(2, timeout=60)
     assert daemon.terminate() == 0
-    assert [(r["program_id"], r["outcome"]) for r in rows] == [("alert", "aired"),
+    assert [(r["program_id"], r["outcome"]) for r in rows] == [("emergency-alert", "aired"),
                                                                ("emergency", "aired")]
     assert json.loads(str(rows[1]["request"]))["target"] == "sang"
 
@@ -373,7 +377,7 @@ def test_a_say_on_an_icecast_zone_reaches_its_receivers(
             time.sleep(0.3)
     assert listener is not None
     assert ask(ward, "say", NOTICE).returncode == 0
-    [row] = ward.wait_rows(1, timeout=60)
+    _, row = ward.wait_rows(2, timeout=60)
     time.sleep(1.5)
     heard = listener.stop()
     assert daemon.terminate() == 0

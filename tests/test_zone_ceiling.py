@@ -60,7 +60,7 @@ def test_a_louder_zone_stays_under_the_true_peak_ceiling(
     )
     folder = tmp_path / "zone"
     airing = Airing(loud_bulletin, [WavFolder(folder)], label="khu-pho-2",
-                    gain_db=ZONE_GAIN_DB, true_peak_dbtp=CEILING_DBTP)
+                    gain_db=ZONE_GAIN_DB, target=LoudnessTarget(true_peak_dbtp=CEILING_DBTP))
     result = airing.wait()
     assert result.completed, result.problems()
 

@@ -70,7 +70,9 @@ def _item_fields(item: AiredItem, schedule: Schedule) -> dict[str, Any]:
     if isinstance(item, AudioItem):
         return {"kind": "audio", "path": item.audio.as_posix()}
     if isinstance(item, RelayItem):
-        return {"kind": "relay", "url": item.relay}
+        source = schedule.relay_source(item.relay)
+        return {"kind": "relay", "source": source.name if source else item.relay,
+                "url": source.url if source else item.relay}
     if isinstance(item, ChimeItem):
         chime = schedule.chimes.get(item.chime or "default")
         fields: dict[str, Any] = {"kind": "chime", "name": item.chime or "default"}

@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,8 +19,17 @@ from broadcast.bulletin import BulletinError
 from broadcast.daemon.state import DaemonState
 from broadcast.daemon.zones import Zones
 from broadcast.errors import BroadcastError
-from broadcast.onair import RESUME_BACK_S, Cue, as_run_row, hook_env, report_hook, wait_until
+from broadcast.onair import (
+    RESUME_BACK_S,
+    Cue,
+    Hold,
+    as_run_row,
+    hook_env,
+    report_hook,
+    wait_until,
+)
 from broadcast.outputs.hooks import run_hook
+from broadcast.outputs.player import RELAY_LEAD_S
 from broadcast.planner import Broadcast, plan
 from broadcast.prerender import (
     RenderStore,
@@ -29,7 +39,15 @@ from broadcast.prerender import (
     prepare_script,
 )
 from broadcast.render import RenderedAudio, RenderSettings, load_rendered
-from broadcast.schedule import AudioItem, Program, Schedule, ScriptItem, Zone
+from broadcast.schedule import (
+    AiredItem,
+    AudioItem,
+    Program,
+    RelayItem,
+    Schedule,
+    ScriptItem,
+    Zone,
+)
 
 log = logging.getLogger("broadcast.daemon")
 
@@ -42,6 +60,18 @@ PREPARE_LEAD_S = 2.0
 RENDER_BUDGET_S = 30.0
 """A broadcast whose audio is not ready at its start waits this long for it, then its fallback
 airs instead."""
+
+
+def prepare_lead_s(items: Sequence[AiredItem]) -> float:
+    """How long before its start a broadcast of ``items`` has its outputs made ready: longer
+    with a live relay, which is connected and buffered then."""
+    if any(isinstance(item, RelayItem) for item in items):
+        return RELAY_LEAD_S
+    return PREPARE_LEAD_S
+
+
+Sound = Callable[[RenderSettings], RenderedAudio]
+"""The audio of a broadcast for the zones that share these render settings."""
 
 
 class Cues:
@@ -81,14 +111,21 @@ class Cues:
         self.air(schedule, program, broadcast, zones)
 
     def air(self, schedule: Schedule, program: Program, broadcast: Broadcast,
-            zones: list[Zone]) -> list[Cue]:
+            zones: list[Zone], *, sound: Sound | None = None,
+            releases: dict[str, Hold] | None = None) -> list[Cue]:
         """Get the audio (or the fallback), run the before-hooks, prepare the outputs and hand
         the cues to the zones' channels on the second; return the cues handed over. A broadcast
-        withdrawn meanwhile (an edit took it out, an operator cancelled it) is not aired."""
+        withdrawn meanwhile (an edit took it out, an operator cancelled it) is not aired.
+
+        ``sound`` gives the audio for a group of zones when it is not the broadcast's program
+        (a chime alone); ``releases`` names the hold each zone's cue ends.
+        """
         key = broadcast.key
-        cues = self._cues(schedule, program, broadcast, zones)
+        cues = self._cues(schedule, program, broadcast, zones, sound)
+        for cue in cues:
+            cue.releases = (releases or {}).get(cue.zone)
         hooks = self._run_before_hooks(cues, {z.id: z for z in zones}, broadcast)
-        ready_at = broadcast.start - dt.timedelta(seconds=PREPARE_LEAD_S)
+        ready_at = broadcast.start - dt.timedelta(seconds=prepare_lead_s(broadcast.items))
         if not wait_until(ready_at, self.state.stopping):
             return []
         with self.state.lock:
@@ -110,12 +147,13 @@ class Cues:
         return cues
 
     def _cues(self, schedule: Schedule, program: Program, broadcast: Broadcast,
-              zones: list[Zone]) -> list[Cue]:
+              zones: list[Zone], sound: Sound | None = None) -> list[Cue]:
         cues: list[Cue] = []
         for settings, group in self.zones.groups(zones).items():
             outcome = reason = None
             try:
-                audio = self._audio_within_budget(schedule, broadcast, settings)
+                audio = (self._audio_within_budget(schedule, broadcast, settings) if sound is None
+                         else sound(settings))
             except BroadcastError as exc:
                 outcome = "refused" if isinstance(exc, BulletinError) else "failed"
                 fallback = self._fallback(schedule, program, settings)
@@ -133,7 +171,7 @@ class Cues:
              settings: RenderSettings, outcome: str | None, reason: str | None) -> Cue:
         return Cue(
             broadcast=broadcast, zone=zone.id, audio=audio, outputs=self.zones.outputs[zone.id],
-            gain_db=zone.gain_db, true_peak_dbtp=settings.target.true_peak_dbtp,
+            gain_db=zone.gain_db, target=settings.target,
             on_interrupt=program.on_interrupt, after_hook=zone.hooks.after,
             after_delay_s=zone.hooks.after_delay, hook_timeout_s=zone.hooks.timeout,
             outcome=outcome, reason=reason, problems=list(audio.notes),

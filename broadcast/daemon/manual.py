@@ -29,6 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from pydantic import TypeAdapter, ValidationError
 
+from broadcast.assets import BUILT_IN, BUILT_IN_CHIME
 from broadcast.bulletin import read_bulletin, require_approved
 from broadcast.control.protocol import (
     Cancel,
@@ -43,14 +44,15 @@ from broadcast.control.protocol import (
     Timing,
 )
 from broadcast.daemon.control import Answer, Peer, may_say
-from broadcast.daemon.cues import PREPARE_LEAD_S, Cues
+from broadcast.daemon.cues import PREPARE_LEAD_S, Cues, prepare_lead_s
 from broadcast.daemon.state import DaemonState
 from broadcast.daemon.zones import Zones
 from broadcast.errors import BroadcastError
 from broadcast.fileio import write_text_atomic
-from broadcast.onair import Cue
+from broadcast.onair import Cue, Hold
 from broadcast.planner import Broadcast, ManualRequest, latest_occurrence
-from broadcast.prerender import RenderStore, prepare_program
+from broadcast.prerender import RenderStore, prepare_chime, prepare_program
+from broadcast.render import RenderedAudio, RenderSettings
 from broadcast.schedule import (
     AUDIO_SUFFIXES,
     SCRIPT_SUFFIXES,
@@ -58,13 +60,14 @@ from broadcast.schedule import (
     AudioItem,
     ChimeItem,
     Program,
+    RelayItem,
     RotationItem,
     Schedule,
     ScriptItem,
     SilenceItem,
     Zone,
 )
-from broadcast.schedule.values import Clock
+from broadcast.schedule.values import Clock, say_length
 from broadcast.vietnamese import to_spoken
 
 log = logging.getLogger("broadcast.manual")
@@ -146,8 +149,7 @@ class ManualDesk:
         if isinstance(request, Cancel):
             return self._cancel(request, peer)
         assert isinstance(request, Relay)
-        raise BroadcastError("relays by hand are not available yet: put the relay in a program "
-                             "of schedule.yaml.")
+        return self._relay(request, peer)
 
     def _play(self, request: Play, peer: Peer) -> Answer:
         schedule = self.state.schedule
@@ -161,11 +163,40 @@ class ManualDesk:
         zones = self._zones(schedule, request)
         number = self._number("request")
         script = self._typed_notice(request.text, peer, number)
-        order = _Order(self._program("say", f"notice from {peer.user}", request.priority),
-                       self._repeated((ChimeItem(), ScriptItem(script=script)), request),
-                       f"typed notice ({len(request.text)} characters)")
-        return self._book(schedule, request, peer, zones, order, request.priority, request,
-                          number=number)
+        what = f"typed notice ({len(request.text)} characters)"
+        if request.at is not None or request.every is not None:
+            order = _Order(self._program("say", f"notice from {peer.user}", request.priority),
+                           self._repeated((ChimeItem(), ScriptItem(script=script)), request),
+                           what)
+            return self._book(schedule, request, peer, zones, order, request.priority, request,
+                              number=number)
+        self._starts(schedule, request, request.priority, self._lead(zones))
+        message = _Order(self._program("say", f"notice from {peer.user}", request.priority),
+                         self._repeated((ScriptItem(script=script),), request), what)
+        length = self._announce(schedule, zones, self._manual(number, request, peer),
+                                request.priority, None, message)
+        log.info("request #%d from %s: %s on %s, now", number, peer.user, what,
+                 _zone_names(zones))
+        return Answer(f"#{number}: {what} ({length:.0f} s) on {_zone_names(zones)}, now.",
+                      {"id": number, "zones": [zone.id for zone in zones],
+                       "length_s": round(length, 1),
+                       "starts": [dt.datetime.now(self.state.tz).isoformat(timespec="seconds")]})
+
+    def _relay(self, request: Relay, peer: Peer) -> Answer:
+        schedule = self.state.schedule
+        zones = self._zones(schedule, request)
+        source = schedule.relay_source(request.source)
+        if source is None:
+            names = ", ".join(s.name for s in schedule.relay_sources) or "none yet"
+            raise BroadcastError(f"'{request.source}' is not in relay_sources of "
+                                 f"{schedule.source.name}, and only those may be relayed "
+                                 f"(sources: {names}). Add it there first.")
+        length = dt.timedelta(seconds=request.duration)
+        item = RelayItem(relay=source.name, duration=length)
+        order = _Order(self._program("relay", f"relay {source.name}", request.priority),
+                       self._repeated((item,), request),
+                       f"relay {source.name} for {say_length(length.total_seconds())}")
+        return self._book(schedule, request, peer, zones, order, request.priority, request)
 
     def _emergency(self, request: Emergency, peer: Peer) -> Answer:
         schedule = self.state.schedule
@@ -181,44 +212,65 @@ class ManualDesk:
         else:
             raise BroadcastError("say what to air: a script, an audio file, a program, or "
                                  "--text \"...\".")
-        timing = Timing(repeat=request.repeat)
         message = _Order(self._program("emergency", f"emergency: {what}", "emergency"),
-                         self._repeated(items, timing), what)
-        manual = self._manual(number, request, peer)
-        lead = self._lead(zones)
-        now = dt.datetime.now(schedule.ward.tz)
-        alert_program = self._program("alert", "emergency alert tone", "emergency")
-        alert = Broadcast("alert", alert_program.name, now + lead, tuple(z.id for z in zones),
-                          "emergency", (ChimeItem(chime="alert"),), request=manual)
-        channels = [self.zones.channels[zone.id] for zone in zones]
-        for channel in channels:
-            channel.hold()
-        try:
-            tone = self._prerender(schedule, alert, zones)
-            sounding = threading.Thread(target=self.cues.air,
-                                        args=(schedule, alert_program, alert, zones),
-                                        name="emergency alert", daemon=True)
-            sounding.start()
-            log.warning("emergency #%d from %s on %s: %s", number, peer.user,
-                        _zone_names(zones), what)
-            follows = alert.start + dt.timedelta(seconds=tone)
-            broadcast = Broadcast("emergency", message.program.name, follows, alert.zone_ids,
-                                  "emergency", message.items, request=manual)
-            try:
-                self._prerender(schedule, broadcast, zones)
-            except BroadcastError as exc:
-                log.error("emergency #%d: the alert tone airs, but the message cannot: %s",
-                          number, exc)
-                raise BroadcastError(f"the alert tone airs, but the message cannot: {exc}"
-                                     ) from None
-            finally:
-                sounding.join()
-            self.cues.air(schedule, message.program, broadcast, zones)
-        finally:
-            for channel in channels:
-                channel.release()
+                         self._repeated(items, Timing(repeat=request.repeat)), what)
+        log.warning("emergency #%d from %s on %s: %s", number, peer.user, _zone_names(zones),
+                    what)
+        self._announce(schedule, zones, self._manual(number, request, peer), "emergency",
+                       "alert", message)
         return Answer(f"Emergency #{number} on {_zone_names(zones)}: the alert tone, then the "
                       "message.", {"id": number, "zones": [zone.id for zone in zones]})
+
+    def _announce(self, schedule: Schedule, zones: list[Zone], manual: ManualRequest,
+                  priority: str, chime: str | None, message: _Order) -> float:
+        """Air ``chime`` at once (an emergency first cuts what is on), render the message
+        meanwhile, and air it right after; the zones are held so that nothing else starts in
+        between. Return the message's length."""
+        emergency = priority == "emergency"
+        channels = {zone.id: self.zones.channels[zone.id] for zone in zones}
+        allow = ((lambda cue: cue.priority == "emergency") if emergency else _mine(manual.id))
+        holds = {zone_id: channel.hold(allow) for zone_id, channel in channels.items()}
+        try:
+            if emergency:
+                for channel in channels.values():
+                    channel.interrupt(message.program.name)
+            opening = self._program(message.program.id, message.program.name, priority)
+            start = dt.datetime.now(schedule.ward.tz) + self._lead(zones)
+            tone = Broadcast(f"{message.program.id}-{chime or 'chime'}", opening.name, start,
+                             tuple(channels), priority,
+                             (ChimeItem(chime=chime),), request=manual)
+
+            def sound(settings: RenderSettings) -> RenderedAudio:
+                return prepare_chime(schedule.chime_file(chime), settings.target, self.store,
+                                     BUILT_IN.get(chime or "default", BUILT_IN_CHIME))
+
+            tone_s = max(sound(settings).figures.duration_s for settings in
+                         self.zones.groups(zones))
+            sounding = threading.Thread(target=self.cues.air, args=(schedule, opening, tone,
+                                                                    zones),
+                                        kwargs={"sound": sound}, name="opening", daemon=True)
+            sounding.start()
+            words = Broadcast(message.program.id, message.program.name,
+                              start + dt.timedelta(seconds=tone_s), tone.zone_ids, priority,
+                              message.items, request=manual)
+            try:
+                length = self._prerender(schedule, words, zones)
+            except BroadcastError as exc:
+                log.error("request #%d: the opening airs, but the words cannot: %s",
+                          manual.id, exc)
+                raise BroadcastError(f"the opening airs, but the words cannot: {exc}") from None
+            finally:
+                sounding.join()
+            self.cues.air(schedule, message.program, words, zones, releases=holds)
+        finally:
+            for zone_id, hold in holds.items():
+                if not self._carried(zone_id, hold):
+                    channels[zone_id].release(hold)
+        return length
+
+    def _carried(self, zone_id: str, hold: Hold) -> bool:
+        """Whether a cue waiting in the zone will end ``hold`` when it leaves the queue."""
+        return any(cue.releases is hold for cue in self.zones.channels[zone_id].waiting())
 
     def _stop(self, request: Stop, peer: Peer) -> Answer:
         zones = self._zones(self.state.schedule, request)
@@ -427,10 +479,15 @@ class ManualDesk:
 
     # -- booking ----------------------------------------------------------------------------
 
-    def _book(self, schedule: Schedule, request: Play | Say, peer: Peer, zones: list[Zone],
-              order: _Order, priority: str, timing: Timing, number: int | None = None) -> Answer:
+    def _book(self, schedule: Schedule, request: Play | Say | Relay, peer: Peer,
+              zones: list[Zone], order: _Order, priority: str, timing: Timing,
+              number: int | None = None) -> Answer:
         """Check the times, render, and air now or book a job for each later time."""
-        lead = self._lead(zones)
+        hooks = self._lead(zones)
+        prepare = dt.timedelta(seconds=prepare_lead_s(order.items))
+        # Now means as soon as the amplifiers are on, and any relay is connected and buffered.
+        relays = prepare if prepare > dt.timedelta(seconds=PREPARE_LEAD_S) else dt.timedelta(0)
+        lead = max(hooks, relays)
         self._starts(schedule, timing, priority, lead)  # refuse a bad time before rendering
         number = number if number is not None else self._number("request")
         manual = self._manual(number, request, peer)
@@ -443,15 +500,14 @@ class ManualDesk:
         broadcasts = [dataclasses.replace(draft, start=start) for start in starts]
         pending = Pending(number, request.command, order.what, peer.user, zone_ids,
                           [b.start for b in broadcasts], [b.key for b in broadcasts])
-        later = [b for b in broadcasts if b.start - dt.timedelta(seconds=PREPARE_LEAD_S)
-                 > dt.datetime.now(schedule.ward.tz) + lead]
+        later = [b for b in broadcasts
+                 if b.start - hooks - prepare > dt.datetime.now(schedule.ward.tz)]
         for broadcast in broadcasts:
             if broadcast in later:
                 job = f"manual:{broadcast.key}"
                 self.scheduler.add_job(
-                    self._air_later, DateTrigger(run_date=broadcast.start - lead - dt.timedelta(
-                        seconds=PREPARE_LEAD_S)), args=[order.program, broadcast], id=job,
-                    misfire_grace_time=60)
+                    self._air_later, DateTrigger(run_date=broadcast.start - hooks - prepare),
+                    args=[order.program, broadcast], id=job, misfire_grace_time=60)
                 pending.jobs.append(job)
             else:
                 threading.Thread(target=self.cues.air,
@@ -490,16 +546,17 @@ class ManualDesk:
             return [p for p in self._pending.values() if p.starts[-1] > now]
 
     def warm(self) -> None:
-        """Render the alert tone for every zone now, so an emergency needs no rendering to
-        sound."""
+        """Make the opening chime and the alert tone ready for every zone now, so that a
+        notice or an emergency sounds at once."""
         schedule = self.state.schedule
-        alert = Broadcast("alert", "emergency alert tone", dt.datetime.now(self.state.tz),
-                          tuple(zone.id for zone in schedule.zones), "emergency",
-                          (ChimeItem(chime="alert"),))
-        try:
-            self._prerender(schedule, alert, list(schedule.zones))
-        except BroadcastError as exc:
-            log.error("the emergency alert tone cannot be made ready: %s", exc)
+        for chime in (None, "alert"):
+            for settings in self.zones.groups(list(schedule.zones)):
+                try:
+                    prepare_chime(schedule.chime_file(chime), settings.target, self.store,
+                                  BUILT_IN.get(chime or "default", BUILT_IN_CHIME))
+                except BroadcastError as exc:
+                    log.error("the %s cannot be made ready: %s",
+                              "alert tone" if chime else "opening chime", exc)
 
     def pending(self) -> list[dict[str, Any]]:
         """The requests for later, for the status file."""

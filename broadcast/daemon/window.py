@@ -14,7 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from broadcast.asrun import AsRunLog
-from broadcast.daemon.cues import LOOK_BACK, PREPARE_LEAD_S
+from broadcast.daemon.cues import LOOK_BACK, prepare_lead_s
 from broadcast.daemon.state import DaemonState
 from broadcast.daemon.zones import Zones
 from broadcast.onair import as_run_row
@@ -37,7 +37,7 @@ class JobWindow:
     def _lead(self, broadcast: Broadcast) -> float:
         hooks = [zone.hooks.before_lead for zone in self.zones.of(broadcast)
                  if zone.hooks.before]
-        return max(hooks, default=0.0) + PREPARE_LEAD_S
+        return max(hooks, default=0.0) + prepare_lead_s(broadcast.items)
 
     def schedule(self, since: dt.datetime | None = None) -> tuple[int, int, int]:
         """Make the jobs match the plan from ``since`` (now) through the coming hours; return
