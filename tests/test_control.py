@@ -385,3 +385,25 @@ def test_a_say_on_an_icecast_zone_reaches_its_receivers(
     received.write_bytes(heard)
     assert row["outcome"] == "aired" and row["requested_by"] == ME
     assert same_sound(row["audio"], received) > 0.9, "the receivers got the notice"
+
+
+def test_a_request_for_later_survives_a_crash_and_airs_at_its_time(
+    ward: Ward, tmp_path: Path, daemons: Daemons
+) -> None:
+    ward.write(far_program())
+    first = start(ward, daemons, tmp_path)
+    when = ahead(25)
+    short_script = str(ward.root / "scripts" / "short.md")
+    booked = ask(ward, "play", short_script, "--at", f"{when:%H:%M:%S}")
+    assert booked.returncode == 0, booked.stderr
+    first.kill()
+    time.sleep(2)
+    second = daemons.start(ward, tmp_path / "second.log")
+    second.wait_for("control socket", timeout=60)
+    assert f"#1 play script scripts/short.md by {ME} on khu-pho-1 at {when:%H:%M:%S}" in \
+        ask(ward, "queue").stdout
+    [row] = ward.wait_rows(1, timeout=60)
+    assert second.terminate() == 0
+    assert (row["outcome"], row["requested_by"]) == ("aired", ME)
+    assert abs((started(row) - when).total_seconds()) < 1.0
+    assert json.loads(str(row["request"]))["id"] == 1

@@ -29,6 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from pydantic import TypeAdapter, ValidationError
 
+from broadcast.asrun import AsRunLog
 from broadcast.assets import BUILT_IN, BUILT_IN_CHIME
 from broadcast.bulletin import read_bulletin, require_approved
 from broadcast.control.protocol import (
@@ -42,14 +43,16 @@ from broadcast.control.protocol import (
     Stop,
     Targets,
     Timing,
+    decode_request,
+    encode_request,
 )
 from broadcast.daemon.control import Answer, Peer, may_say
 from broadcast.daemon.cues import PREPARE_LEAD_S, Cues, prepare_lead_s
 from broadcast.daemon.state import DaemonState
 from broadcast.daemon.zones import Zones
 from broadcast.errors import BroadcastError
-from broadcast.fileio import write_text_atomic
-from broadcast.onair import Cue, Hold
+from broadcast.fileio import read_at_most, write_text_atomic
+from broadcast.onair import Cue, Hold, as_run_row
 from broadcast.planner import Broadcast, ManualRequest, latest_occurrence
 from broadcast.prerender import RenderStore, prepare_chime, prepare_program
 from broadcast.render import RenderedAudio, RenderSettings
@@ -76,6 +79,9 @@ REPEAT_PAUSE_S = 2.0
 """The pause between the readings of a message repeated back to back."""
 FORGET_AFTER = dt.timedelta(minutes=10)
 """A request whose last broadcast started this long ago is no longer listed."""
+RESTORE_GRACE = dt.timedelta(minutes=10)
+"""A booked broadcast whose time came while the daemon was down still airs this late."""
+MAX_KEPT_BYTES = 4 * 1024 * 1024
 _CLOCK: TypeAdapter[dt.time] = TypeAdapter(Clock)
 
 
@@ -91,11 +97,33 @@ class Pending:
     starts: list[dt.datetime]
     keys: list[str] = field(default_factory=list)
     jobs: list[str] = field(default_factory=list)
+    booking: Booking | None = None
 
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "command": self.command, "what": self.what,
                 "requested_by": self.requested_by, "zones": list(self.zones),
                 "starts": [start.isoformat(timespec="seconds") for start in self.starts]}
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A request for later, kept in the state folder so that a restart does not lose it."""
+
+    id: int
+    peer: Peer
+    request: str
+    """The request as the client sent it (JSON)."""
+    starts: tuple[dt.datetime, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "pid": self.peer.pid, "uid": self.peer.uid, "gid": self.peer.gid,
+                "request": self.request, "starts": [s.isoformat() for s in self.starts]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Booking:
+        return cls(int(data["id"]), Peer(int(data["pid"]), int(data["uid"]), int(data["gid"])),
+                   str(data["request"]),
+                   tuple(dt.datetime.fromisoformat(start) for start in data["starts"]))
 
 
 @dataclass(frozen=True)
@@ -122,24 +150,26 @@ class ManualDesk:
     """Answers the control requests (see the module doc)."""
 
     def __init__(self, state: DaemonState, zones: Zones, cues: Cues, store: RenderStore,
-                 scheduler: BackgroundScheduler, number: Callable[[str], int]) -> None:
+                 scheduler: BackgroundScheduler, asrun: AsRunLog) -> None:
         self.state = state
         self.zones = zones
         self.cues = cues
         self.store = store
         self.scheduler = scheduler
-        self._number = number
+        self.asrun = asrun
+        self._number = asrun.next_number
         self._lock = threading.Lock()
         self._pending: dict[int, Pending] = {}
 
     # -- the requests ---------------------------------------------------------------------
 
-    def handle(self, request: Request, peer: Peer) -> Answer:
-        """Do what ``request`` asks, or raise :class:`BroadcastError` saying why not."""
+    def handle(self, request: Request, peer: Peer, booked: Booking | None = None) -> Answer:
+        """Do what ``request`` asks, or raise :class:`BroadcastError` saying why not.
+        ``booked``: a request for later made before a restart, booked again as it was."""
         if isinstance(request, Play):
-            return self._play(request, peer)
+            return self._play(request, peer, booked)
         if isinstance(request, Say):
-            return self._say(request, peer)
+            return self._say(request, peer, booked)
         if isinstance(request, Emergency):
             return self._emergency(request, peer)
         if isinstance(request, Stop):
@@ -149,27 +179,26 @@ class ManualDesk:
         if isinstance(request, Cancel):
             return self._cancel(request, peer)
         assert isinstance(request, Relay)
-        return self._relay(request, peer)
+        return self._relay(request, peer, booked)
 
-    def _play(self, request: Play, peer: Peer) -> Answer:
+    def _play(self, request: Play, peer: Peer, booked: Booking | None) -> Answer:
         schedule = self.state.schedule
         zones = self._zones(schedule, request)
         order = self._order_for(schedule, request.target, request.priority, request.repeat,
                                 request.every)
-        return self._book(schedule, request, peer, zones, order, request.priority, request)
+        return self._book(schedule, request, peer, zones, order, booked)
 
-    def _say(self, request: Say, peer: Peer) -> Answer:
+    def _say(self, request: Say, peer: Peer, booked: Booking | None) -> Answer:
         schedule = self.state.schedule
         zones = self._zones(schedule, request)
-        number = self._number("request")
+        number = booked.id if booked is not None else self._number("request")
         script = self._typed_notice(request.text, peer, number)
         what = f"typed notice ({len(request.text)} characters)"
         if request.at is not None or request.every is not None:
             order = _Order(self._program("say", f"notice from {peer.user}", request.priority),
                            self._repeated((ChimeItem(), ScriptItem(script=script)), request),
                            what)
-            return self._book(schedule, request, peer, zones, order, request.priority, request,
-                              number=number)
+            return self._book(schedule, request, peer, zones, order, booked, number=number)
         self._starts(schedule, request, request.priority, self._lead(zones))
         message = _Order(self._program("say", f"notice from {peer.user}", request.priority),
                          self._repeated((ScriptItem(script=script),), request), what)
@@ -182,7 +211,7 @@ class ManualDesk:
                        "length_s": round(length, 1),
                        "starts": [dt.datetime.now(self.state.tz).isoformat(timespec="seconds")]})
 
-    def _relay(self, request: Relay, peer: Peer) -> Answer:
+    def _relay(self, request: Relay, peer: Peer, booked: Booking | None) -> Answer:
         schedule = self.state.schedule
         zones = self._zones(schedule, request)
         source = schedule.relay_source(request.source)
@@ -196,7 +225,7 @@ class ManualDesk:
         order = _Order(self._program("relay", f"relay {source.name}", request.priority),
                        self._repeated((item,), request),
                        f"relay {source.name} for {say_length(length.total_seconds())}")
-        return self._book(schedule, request, peer, zones, order, request.priority, request)
+        return self._book(schedule, request, peer, zones, order, booked)
 
     def _emergency(self, request: Emergency, peer: Peer) -> Answer:
         schedule = self.state.schedule
@@ -312,6 +341,7 @@ class ManualDesk:
         why = f"cancelled by {peer.user}"
         with self._lock:
             pending = self._pending.pop(request.id, None)
+        self._keep()
         if pending is not None:
             for job in pending.jobs:
                 with contextlib.suppress(JobLookupError):
@@ -480,26 +510,32 @@ class ManualDesk:
     # -- booking ----------------------------------------------------------------------------
 
     def _book(self, schedule: Schedule, request: Play | Say | Relay, peer: Peer,
-              zones: list[Zone], order: _Order, priority: str, timing: Timing,
+              zones: list[Zone], order: _Order, booked: Booking | None,
               number: int | None = None) -> Answer:
-        """Check the times, render, and air now or book a job for each later time."""
+        """Check the times, render, and air now or book a job for each later time (kept in the
+        state folder until they have aired)."""
+        priority = request.priority
         hooks = self._lead(zones)
         prepare = dt.timedelta(seconds=prepare_lead_s(order.items))
         # Now means as soon as the amplifiers are on, and any relay is connected and buffered.
         relays = prepare if prepare > dt.timedelta(seconds=PREPARE_LEAD_S) else dt.timedelta(0)
         lead = max(hooks, relays)
-        self._starts(schedule, timing, priority, lead)  # refuse a bad time before rendering
-        number = number if number is not None else self._number("request")
+        if booked is None:
+            self._starts(schedule, request, priority, lead)  # a bad time, before rendering
+        number = booked.id if booked is not None else (number or self._number("request"))
         manual = self._manual(number, request, peer)
         zone_ids = tuple(zone.id for zone in zones)
         draft = Broadcast(order.program.id, order.program.name,
                           dt.datetime.now(schedule.ward.tz), zone_ids, priority, order.items,
                           request=manual)
         length = self._prerender(schedule, draft, zones)
-        starts = self._starts(schedule, timing, priority, lead)
+        starts = (list(booked.starts) if booked is not None
+                  else self._starts(schedule, request, priority, lead))
         broadcasts = [dataclasses.replace(draft, start=start) for start in starts]
         pending = Pending(number, request.command, order.what, peer.user, zone_ids,
-                          [b.start for b in broadcasts], [b.key for b in broadcasts])
+                          [b.start for b in broadcasts], [b.key for b in broadcasts],
+                          booking=Booking(number, peer, encode_request(request).decode(),
+                                          tuple(starts)))
         later = [b for b in broadcasts
                  if b.start - hooks - prepare > dt.datetime.now(schedule.ward.tz)]
         for broadcast in broadcasts:
@@ -516,6 +552,7 @@ class ManualDesk:
         if later:
             with self._lock:
                 self._pending[number] = pending
+            self._keep()
         log.info("request #%d from %s: %s on %s, %s", number, peer.user, order.what,
                  _zone_names(zones), ", ".join(f"{b.start:%H:%M:%S}" for b in broadcasts))
         when = "now" if not later else ", ".join(f"{b.start:%H:%M:%S}" for b in broadcasts)
@@ -538,12 +575,75 @@ class ManualDesk:
         """Requests with a broadcast still to start (the others are forgotten)."""
         now = dt.datetime.now(self.state.tz)
         with self._lock:
-            for number, pending in list(self._pending.items()):
-                if pending.starts[-1] < now - FORGET_AFTER:
-                    del self._pending[number]
-                    with self.state.lock:
-                        self.state.withdrawn.difference_update(pending.keys)
-            return [p for p in self._pending.values() if p.starts[-1] > now]
+            old = [n for n, p in self._pending.items() if p.starts[-1] < now - FORGET_AFTER]
+            for number in old:
+                pending = self._pending.pop(number)
+                with self.state.lock:
+                    self.state.withdrawn.difference_update(pending.keys)
+            found = [p for p in self._pending.values() if p.starts[-1] > now]
+        if old:
+            self._keep()
+        return found
+
+    @property
+    def _kept(self) -> Path:
+        return self.state.options.state_dir / "requests.json"
+
+    def _keep(self) -> None:
+        """Write the requests for later to the state folder (atomically)."""
+        with self._lock:
+            kept = [p.booking.to_json() for p in self._pending.values() if p.booking]
+        write_text_atomic(self._kept, json.dumps(kept, ensure_ascii=False, indent=1))
+
+    def restore(self) -> None:
+        """After a restart: book again the requests for later that the last run kept. A
+        broadcast whose time passed while the daemon was down airs now if it is less than
+        :data:`RESTORE_GRACE` late, else it is logged as missed."""
+        try:
+            data = read_at_most(self._kept, MAX_KEPT_BYTES)
+            if data is None:
+                raise ValueError("the file is too large")
+            kept = [Booking.from_json(item) for item in json.loads(data)]
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.error("the requests for later kept in %s cannot be read (%s): they are lost",
+                      self._kept, exc)
+            return
+        now = dt.datetime.now(self.state.tz)
+        for booking in kept:
+            had = [row.scheduled for row in self.asrun.rows(
+                "json_extract(request, '$.id') = ?", (booking.id,))]
+            left = [start for start in booking.starts
+                    if not any(abs((start - when).total_seconds()) < 0.01 for when in had)]
+            owed = tuple(start for start in left if start > now - RESTORE_GRACE)
+            missed = [start for start in left if start <= now - RESTORE_GRACE]
+            try:
+                request = decode_request(booking.request.encode())
+                if missed:
+                    self._missed(request, booking, missed)
+                if owed:
+                    self.handle(request, booking.peer, dataclasses.replace(booking,
+                                                                            starts=owed))
+            except BroadcastError as exc:
+                log.error("request #%d, booked before the restart, cannot air: %s",
+                          booking.id, exc)
+        self._keep()
+
+    def _missed(self, request: Request, booking: Booking, missed: list[dt.datetime]) -> None:
+        schedule = self.state.schedule
+        assert isinstance(request, Play | Say | Relay)
+        manual = self._manual(booking.id, request, booking.peer)
+        for start in missed:
+            broadcast = Broadcast(request.command, f"request #{booking.id}", start,
+                                  tuple(zone.id for zone in self._zones(schedule, request)),
+                                  request.priority, (), request=manual)
+            for zone_id in broadcast.zone_ids:
+                self.asrun.add(as_run_row(
+                    broadcast, zone_id, "missed",
+                    reason=f"the daemon was not running at {start:%H:%M:%S}"))
+            log.error("missed: request #%d at %s (the daemon was not running)", booking.id,
+                      f"{start:%H:%M:%S}")
 
     def warm(self) -> None:
         """Make the opening chime and the alert tone ready for every zone now, so that a

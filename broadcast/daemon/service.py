@@ -56,7 +56,7 @@ class Daemon:
         self.window = JobWindow(self.state, self.zones, self.asrun, self.scheduler, self.cues.cue)
         self.ahead = RenderAhead(self.state, self.zones, self.store, self.board)
         self.desk = ManualDesk(self.state, self.zones, self.cues, self.store, self.scheduler,
-                               self.asrun.next_number)
+                               self.asrun)
         self.control = ControlServer(socket_path(options.state_dir),
                                      lambda: self.state.schedule.control, self.desk.handle)
         self.status = StatusWriter(self.state, self.zones, self.window, self.board, self.desk)
@@ -121,6 +121,7 @@ class Daemon:
             watcher = threading.Thread(target=self.reloader.watch, name="watch", daemon=True)
             watcher.start()
             self.desk.warm()
+            self.desk.restore()
             self.control.open()
             self.status.write()
             self.ahead.run()
