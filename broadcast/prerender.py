@@ -250,14 +250,14 @@ def _relayed(schedule: Schedule, item: RelayItem, settings: RenderSettings,
         raise BroadcastError(f"'{item.relay}' is not in relay_sources of {schedule.source.name}, "
                              "and only those may be relayed.")
     fallback: RenderedAudio | None = None
-    if isinstance(item.fallback, ScriptItem):
-        fallback = prepare_script(schedule.resolve(item.fallback.script), settings, store)
-    elif isinstance(item.fallback, AudioItem):
-        fallback = prepare_recording(schedule.resolve(item.fallback.audio), settings.target,
-                                     store)
-    elif isinstance(item.fallback, ChimeItem):
-        fallback = prepare_chime(schedule.chime_file(item.fallback.chime), settings.target, store,
-                                 BUILT_IN.get(item.fallback.chime or "default", BUILT_IN_CHIME))
+    instead = item.fallback or source.fallback
+    if isinstance(instead, ScriptItem):
+        fallback = prepare_script(schedule.resolve(instead.script), settings, store)
+    elif isinstance(instead, AudioItem):
+        fallback = prepare_recording(schedule.resolve(instead.audio), settings.target, store)
+    elif isinstance(instead, ChimeItem):
+        fallback = prepare_chime(schedule.chime_file(instead.chime), settings.target, store,
+                                 BUILT_IN.get(instead.chime or "default", BUILT_IN_CHIME))
     relay = RelaySidecar(source.name, source.url, source.silence.total_seconds(),
                          None if fallback is None else str(fallback.path))
     return Relayed(relay, item.duration.total_seconds())

@@ -45,6 +45,7 @@ def watched_files(schedule: Schedule) -> set[Path]:
     items += [item for campaign in schedule.campaigns for item in campaign.items]
     items += [item.fallback for item in items
               if isinstance(item, RelayItem) and item.fallback is not None]
+    items += [source.fallback for source in schedule.relay_sources if source.fallback]
     for item in items:
         if isinstance(item, ScriptItem):
             files.add(schedule.resolve(item.script))

@@ -117,11 +117,12 @@ def test_a_relay_airs_on_time_fails_over_when_the_stream_dies_and_takes_it_back(
     assert integrated_lufs(stream) == pytest.approx(-16.0, abs=2.0), "at the ward's loudness"
 
 
-def test_broadcast_relay_airs_a_listed_hls_stream_and_refuses_one_not_listed(
+def test_broadcast_relay_airs_a_listed_hls_stream_through_an_outage_and_refuses_others(
     hls: HlsStation, ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:
+    listed = sources(("vtv", hls.url)) + "    fallback: {audio: audio/fallback.wav}\n"
     ward.write(relay_program(ahead(4 * 3600), "vtv", 60),
-               zone("khu-pho-1", "{type: file, folder: out}"), extra=sources(("vtv", hls.url)))
+               zone("khu-pho-1", "{type: file, folder: out}"), extra=listed)
     daemon = daemons.start(ward, tmp_path / "daemon.log")
     daemon.wait_for("control socket", timeout=60)
 
@@ -133,16 +134,24 @@ def test_broadcast_relay_airs_a_listed_hls_stream_and_refuses_one_not_listed(
     assert refused.returncode == 1
     assert "is not in relay_sources of schedule.yaml, and only those may be relayed " \
            "(sources: vtv)" in refused.stderr
-    asked = control("relay", "vtv", "--for", "12s")
+    asked = control("relay", "vtv", "--for", "40s")
     assert asked.returncode == 0, asked.stderr
-    assert "relay vtv for 12 s (14 s) on khu-pho-1" in asked.stdout
-    [row] = ward.wait_rows(1, timeout=60)
+    assert "relay vtv for 40 s (42 s) on khu-pho-1" in asked.stdout
+    [airing] = ward.wait_rows(1, timeout=30, final=False)
+    begins = dt.datetime.fromisoformat(str(airing["scheduled"]))
+    sleep_until(begins + dt.timedelta(seconds=12))
+    hls.stop_serving()
+    time.sleep(12)
+    hls.serve()
+    [row] = ward.wait_rows(1, timeout=90)
     assert daemon.terminate() == 0
 
     assert (row["outcome"], row["origin"], row["program_id"]) == ("aired", "manual", "relay")
+    assert abs((started(row) - begins).total_seconds()) < 1.0, "on the second, after pre-roll"
     assert json.loads(str(row["items"])) == [
-        {"kind": "relay", "source": "vtv", "start_s": 0.5, "duration_s": 12.0}]
+        {"kind": "relay", "source": "vtv", "start_s": 0.5, "duration_s": 40.0}]
     [written] = ward.files()
     labels = heard(written)
-    assert labels[2:25].count("stream") >= 22, runs(labels)
-    assert "fallback" not in labels
+    assert labels[2:20] == ["stream"] * 18, runs(labels)
+    sounding = [label for label in runs(labels) if label != "silence"]
+    assert sounding[:3] == ["stream", "fallback", "stream"], runs(labels)

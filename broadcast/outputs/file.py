@@ -39,12 +39,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _free_name(folder: Path, name: str) -> Path:
-    """``folder/name``, or ``name-2``, ``name-3`` … when it is taken (or being written)."""
+def _free_name(folder: Path, name: str, *, written: bool = True) -> Path:
+    """``folder/name``, or ``name-2``, ``name-3`` … when it is taken (or, with ``written``,
+    being written)."""
     stem = name.removesuffix(".wav")
     target = folder / name
     number = 2
-    while target.exists() or any(folder.glob(f".{glob.escape(target.name)}.*.part")):
+    while target.exists() or (written and any(folder.glob(f".{glob.escape(target.name)}.*.part"))):
         target = folder / f"{stem}-{number}.wav"
         number += 1
     return target
@@ -161,7 +162,7 @@ class WavFolder(OutputBase):
             found = _PART.fullmatch(part.name)
             if found is None or _alive(int(found["pid"])):
                 continue
-            target = _free_name(self.folder, found["name"])
+            target = _free_name(self.folder, found["name"], written=False)
             try:
                 _finish_part(part, target)
             except (OSError, ValueError, struct.error) as exc:

@@ -120,6 +120,8 @@ class Checker:
                 self.fail(f"relay source '{source.name}' is named twice. Give each source its "
                           "own name.", ("relay_sources", index, "name"))
             seen_sources.add(source.name)
+            if source.fallback is not None:
+                self.item(source.fallback, ("relay_sources", index, "fallback"), [])
         for section, rows, things in (
             ("zone", self.rows.zones, self.schedule.zones),
             ("program", self.rows.programs, self.schedule.programs),

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
-from broadcast.schedule.items import stream_url
+from broadcast.schedule.items import FallbackItem, stream_url
 from broadcast.schedule.values import Duration, Model, Slug
 
 _MODE_SCHEMA = {
@@ -63,3 +63,6 @@ class RelaySource(Model):
         dt.timedelta(seconds=10),
         description="Digital silence this long counts as a dead stream: the relay's fallback "
                     "airs until the stream sounds again (e.g. 10s).")
+    fallback: FallbackItem | None = Field(
+        None, description="What airs while this stream is dead or silent, when the relay item "
+                          "names no fallback of its own (and for 'broadcast relay').")
