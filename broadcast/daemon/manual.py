@@ -85,26 +85,6 @@ MAX_KEPT_BYTES = 4 * 1024 * 1024
 _CLOCK: TypeAdapter[dt.time] = TypeAdapter(Clock)
 
 
-@dataclass
-class Pending:
-    """A request with broadcasts still to come."""
-
-    id: int
-    command: str
-    what: str
-    requested_by: str
-    zones: tuple[str, ...]
-    starts: list[dt.datetime]
-    keys: list[str] = field(default_factory=list)
-    jobs: list[str] = field(default_factory=list)
-    booking: Booking | None = None
-
-    def describe(self) -> dict[str, Any]:
-        return {"id": self.id, "command": self.command, "what": self.what,
-                "requested_by": self.requested_by, "zones": list(self.zones),
-                "starts": [start.isoformat(timespec="seconds") for start in self.starts]}
-
-
 @dataclass(frozen=True)
 class Booking:
     """A request for later, kept in the state folder so that a restart does not lose it."""
@@ -124,6 +104,26 @@ class Booking:
         return cls(int(data["id"]), Peer(int(data["pid"]), int(data["uid"]), int(data["gid"])),
                    str(data["request"]),
                    tuple(dt.datetime.fromisoformat(start) for start in data["starts"]))
+
+
+@dataclass
+class Pending:
+    """A request with broadcasts still to come."""
+
+    id: int
+    command: str
+    what: str
+    requested_by: str
+    zones: tuple[str, ...]
+    starts: list[dt.datetime]
+    keys: list[str]
+    booking: Booking
+    jobs: list[str] = field(default_factory=list)
+
+    def describe(self) -> dict[str, Any]:
+        return {"id": self.id, "command": self.command, "what": self.what,
+                "requested_by": self.requested_by, "zones": list(self.zones),
+                "starts": [start.isoformat(timespec="seconds") for start in self.starts]}
 
 
 @dataclass(frozen=True)
@@ -592,7 +592,7 @@ class ManualDesk:
     def _keep(self) -> None:
         """Write the requests for later to the state folder (atomically)."""
         with self._lock:
-            kept = [p.booking.to_json() for p in self._pending.values() if p.booking]
+            kept = [p.booking.to_json() for p in self._pending.values()]
         write_text_atomic(self._kept, json.dumps(kept, ensure_ascii=False, indent=1))
 
     def restore(self) -> None:
