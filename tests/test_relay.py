@@ -192,13 +192,14 @@ def _decode_program(graph: str, seconds: float) -> np.ndarray:
 def test_a_relay_from_icecast_airs_the_stream_at_the_target_loudness(
     server: IcecastServer,
 ) -> None:
-    """A minute of a stream mastered 8 LU too loud: exactly a minute of sound, every moment of
-    it audible, brought to the target and under the ceiling, with nothing to report."""
+    """Half a minute of a stream mastered 8 LU too loud (its loudness swinging, a cycle and a
+    half): exactly that much sound, every moment of it audible, brought to the target and under
+    the ceiling, with nothing to report. (bench_relay.py measures a whole minute.)"""
     program = _decode_program(LOUD_PROGRAM, seconds=20)
     assert integrated_lufs(program) == pytest.approx(-8.0, abs=1.5)
 
     source = Source(server, "loud", LOUD_PROGRAM)
-    relay = LiveRelay(source.listen_url, duration_s=60, target=TARGET, label="tiếp âm")
+    relay = LiveRelay(source.listen_url, duration_s=30, target=TARGET, label="tiếp âm")
     try:
         recorder = Recorder(relay.reader())
         relay.preroll(timeout_s=20)
@@ -209,9 +210,9 @@ def test_a_relay_from_icecast_airs_the_stream_at_the_target_loudness(
         relay.stop()
         source.stop()
 
-    assert len(samples) == 60 * SAMPLE_RATE
+    assert len(samples) == 30 * SAMPLE_RATE
     assert relay.events == []
-    assert relay.played_s == 60
+    assert relay.played_s == 30
     step = int(WINDOW_S * SAMPLE_RATE)
     rms = [np.sqrt(np.mean(samples[i : i + step] ** 2)) for i in range(0, len(samples), step)]
     assert min(rms) > 0.01, "the relay went quiet somewhere"
