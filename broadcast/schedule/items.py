@@ -35,13 +35,13 @@ from broadcast.schedule.values import (
     listify,
 )
 
-_URL_RE = re.compile(r"(?:https?|rtsp|rtmp|mms)://\S+", re.IGNORECASE)
+_URL_RE = re.compile(r"https?://\S+", re.IGNORECASE)
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 _GLOB_CHARS = frozenset("*?[")
 
 
 def stream_url(value: str) -> str:
-    """A stream's full address (http, https, rtsp, rtmp or mms)."""
+    """A stream's full address: http or https (Icecast, or an HLS playlist)."""
     if not _URL_RE.fullmatch(value.strip()):
         raise ValueError(
             f"'{value}' is not a stream address. Write the full address, e.g. "
