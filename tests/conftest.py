@@ -22,12 +22,14 @@ REFERENCE_DOCUMENT = REPO.parent / "shared" / "reference" / "000_7740bfb2d9ae9fc
 
 
 def broadcast_cli(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 600
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 600,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real ``broadcast`` command as an operator would."""
+    """Run the real ``broadcast`` command as an operator would (``input``: what they type)."""
     return subprocess.run(
         [sys.executable, "-m", "broadcast", *args],
         capture_output=True, text=True, env=env, cwd=cwd or REPO, timeout=timeout,
+        input=input, stdin=None if input is not None else subprocess.DEVNULL,
     )
 
 

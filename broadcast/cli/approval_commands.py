@@ -1,0 +1,123 @@
+"""Approvers' commands: make a key, and approve scripts by signing their words."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+import click
+import yaml
+
+from broadcast.approval import (
+    approval_path,
+    new_key,
+    private_key,
+    public_text,
+    sign,
+    write_approval,
+)
+from broadcast.bulletin import Bulletin, load_bulletin
+from broadcast.cli.app import lexicon_for
+from broadcast.errors import BroadcastError
+from broadcast.schedule import parse_date
+from broadcast.vietnamese import to_spoken
+
+MIN_PASSPHRASE = 8
+
+
+def _passphrase(prompt: str, *, twice: bool = False) -> str:
+    """A passphrase typed without echo on a terminal; from a script, the next line(s) of its
+    input."""
+    if sys.stdin.isatty():
+        return str(click.prompt(prompt, hide_input=True, confirmation_prompt=twice, err=True))
+    first = sys.stdin.readline().rstrip("\n")
+    if twice and sys.stdin.readline().rstrip("\n") != first:
+        raise BroadcastError("the two passphrases differ. Nothing was made.")
+    return first
+
+
+def key_folder() -> Path:
+    """Where an approver's keys are kept: their own config folder, never the ward's."""
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "broadcast" / "keys"
+
+
+@click.group()
+def keys() -> None:
+    """Approvers' keys: each approver makes one on their own computer."""
+
+
+@keys.command(name="new")
+@click.option("--name", required=True, help="The approver's full name.")
+@click.option("--position", default="", help="Their position, e.g. Phó Chủ tịch UBND phường.")
+@click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False),
+              help="Where to keep the key (default: your own config folder).")
+def new_key_command(name: str, position: str, folder: Path | None) -> None:
+    """Make a key pair: the private key stays here, encrypted with your passphrase; the public
+    key is printed for the ward's approvers.yaml."""
+    passphrase = _passphrase("Passphrase for the new key", twice=True)
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise BroadcastError(f"the passphrase must be at least {MIN_PASSPHRASE} characters.")
+    path, public = new_key(folder or key_folder(), passphrase)
+    entry = {"name": name, "position": position, "key": public_text(public)}
+    card = yaml.safe_dump([entry], allow_unicode=True, sort_keys=False)
+    path.with_suffix(".pub").write_text(card, encoding="utf-8")
+    click.echo(f"Private key: {path} (keep it here; never send it to anyone).", err=True)
+    click.echo("Give these lines to the ward, to add under 'approvers:' in approvers.yaml:",
+               err=True)
+    click.echo(card, nl=False)
+
+
+def _default_key() -> Path:
+    found = sorted(key_folder().glob("*.pem")) if key_folder().is_dir() else []
+    if len(found) != 1:
+        raise click.UsageError(f"say which key to sign with: --key FILE (keys in "
+                               f"{key_folder()}: {len(found)}).")
+    return found[0]
+
+
+def _show(bulletin: Bulletin) -> None:
+    click.echo(f"== {bulletin.path.name}: {bulletin.title}")
+    click.echo(bulletin.body)
+    click.echo("-- as the voice will read it:")
+    for paragraph in bulletin.paragraphs:
+        click.echo(to_spoken(paragraph, lexicon_for(None)))
+    click.echo()
+
+
+@click.command()
+@click.argument("scripts", nargs=-1, required=True,
+                type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--key", "key_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Your private key (default: the one key in your config folder).")
+@click.option("--valid-until", help="Last day the approval holds (YYYY-MM-DD); default: no end.")
+@click.option("--yes", is_flag=True, help="Do not ask to confirm (the words are still shown).")
+def approve(scripts: tuple[Path, ...], key_file: Path | None, valid_until: str | None,
+            yes: bool) -> None:
+    """Approve scripts: see their words and how the voice will read them, then sign them with
+    your key. Each approval is written beside its script (SCRIPT.approval)."""
+    until = None
+    if valid_until is not None:
+        try:
+            until = parse_date(valid_until)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--valid-until") from None
+    key_file = key_file or _default_key()
+    bulletins = [load_bulletin(script) for script in scripts]
+    for bulletin in bulletins:
+        _show(bulletin)
+    if not yes:
+        click.confirm(f"Approve {len(bulletins)} script(s) to air exactly as shown?",
+                      abort=True, err=True)
+    passphrase = _passphrase(f"Passphrase for {key_file.name}")
+    private = private_key(key_file, passphrase)
+    card = key_file.with_suffix(".pub")
+    who = yaml.safe_load(card.read_text(encoding="utf-8"))[0] if card.is_file() else {}
+    now = dt.datetime.now().astimezone()
+    for bulletin in bulletins:
+        fields = sign(bulletin, private, name=str(who.get("name") or "unknown"),
+                      position=str(who.get("position") or ""), signed_at=now, valid_until=until)
+        write_approval(bulletin.path, fields)
+        click.echo(f"Approved: {bulletin.path.name} ({approval_path(bulletin.path).name})")

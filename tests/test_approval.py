@@ -1,0 +1,231 @@
+"""Signed approvals: what holds, and every way one is refused, with the words it is refused in.
+
+Keys are made and scripts approved with the real commands (``broadcast keys new``,
+``broadcast approve``, passphrases on their input as a script would give them); the checks read
+the files they wrote.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from broadcast.approval import (
+    DOMAIN,
+    approval_path,
+    load_trust_list,
+    public_text,
+    read_approval,
+    sign,
+    signed_bytes,
+    verify,
+    write_approval,
+)
+from broadcast.bulletin import BulletinError, load_bulletin
+from broadcast.errors import BroadcastError
+from tests.conftest import broadcast_cli
+
+PASSPHRASE = "mat-khau-cua-phuong"
+TODAY = dt.date(2026, 12, 3)
+SCRIPT = """---
+title: Thông báo cắt điện
+---
+
+Kính thưa bà con! Sáng thứ Bảy, khu phố 2 tạm ngừng cấp điện từ 7 giờ đến 11 giờ.
+
+Mọi thắc mắc xin gọi số 0263 3822 123.
+"""
+
+
+@pytest.fixture
+def ward(tmp_path: Path) -> Path:
+    folder = tmp_path / "ward"
+    (folder / "scripts").mkdir(parents=True)
+    folder.chmod(0o755)
+    (folder / "scripts" / "cat-dien.md").write_text(SCRIPT, encoding="utf-8")
+    (folder / "scripts" / "other.md").write_text(
+        SCRIPT.replace("cắt điện", "tiêm chủng").replace("khu phố 2", "khu phố 5"),
+        encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def approver(tmp_path: Path) -> dict[str, str]:
+    """An approver's key made with 'broadcast keys new': its entry for approvers.yaml and the
+    environment that finds it."""
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    made = broadcast_cli("keys", "new", "--name", "Trần Văn Minh", "--position",
+                         "Phó Chủ tịch UBND phường", env=env,
+                         input=f"{PASSPHRASE}\n{PASSPHRASE}\n")
+    assert made.returncode == 0, made.stderr
+    [entry] = yaml.safe_load(made.stdout)
+    [key] = (tmp_path / "config" / "broadcast" / "keys").glob("*.pem")
+    assert oct(key.stat().st_mode & 0o777) == "0o600", "the private key is the approver's alone"
+    assert PASSPHRASE.encode() not in key.read_bytes()
+    return {**entry, "config": env["XDG_CONFIG_HOME"]}
+
+
+def trust(ward: Path, *entries: dict[str, object]) -> Path:
+    path = ward / "approvers.yaml"
+    path.write_text(yaml.safe_dump({"approvers": list(entries)}, allow_unicode=True),
+                    encoding="utf-8")
+    path.chmod(0o644)
+    return path
+
+
+def approve(ward: Path, approver: dict[str, str], *scripts: str, answer: str = "y",
+            passphrase: str = PASSPHRASE, extra: tuple[str, ...] = ()) -> str:
+    env = {**os.environ, "XDG_CONFIG_HOME": approver["config"]}
+    result = broadcast_cli("approve", *(str(ward / "scripts" / s) for s in scripts), *extra,
+                           env=env, input=f"{answer}\n{passphrase}\n")
+    return result.stdout + result.stderr
+
+
+def check(ward: Path, script: str = "cat-dien.md", today: dt.date = TODAY) -> str:
+    """The approval's verdict: who approved, or why it does not hold."""
+    bulletin = load_bulletin(ward / "scripts" / script)
+    try:
+        approval, fields = read_approval(bulletin.path)
+        verified = verify(bulletin, approval, fields, load_trust_list(ward / "approvers.yaml"),
+                          today)
+    except BroadcastError as exc:
+        return f"refused: {exc.message}"
+    return f"approved by {verified.approved_by}"
+
+
+def entry(approver: dict[str, str], **more: object) -> dict[str, object]:
+    return {"name": approver["name"], "position": approver["position"],
+            "key": approver["key"], **more}
+
+
+def test_an_approval_binds_the_words_shown_to_the_approver(ward: Path,
+                                                           approver: dict[str, str]) -> None:
+    trust(ward, entry(approver))
+    shown = approve(ward, approver, "cat-dien.md")
+    assert "Kính thưa bà con! Sáng thứ Bảy, khu phố 2 tạm ngừng cấp điện" in shown
+    assert "từ bảy giờ đến mười một giờ" in shown, "the spoken form is shown before signing"
+    assert "Approved: cat-dien.md (cat-dien.md.approval)" in shown
+    assert check(ward) == "approved by Trần Văn Minh, Phó Chủ tịch UBND phường"
+    saved = json.loads(approval_path(ward / "scripts" / "cat-dien.md").read_text("utf-8"))
+    assert saved["text"].startswith("Kính thưa bà con!")
+    assert saved["content_hash"] == load_bulletin(ward / "scripts" / "cat-dien.md").content_hash
+
+
+def test_a_wrong_passphrase_or_a_no_writes_nothing(ward: Path, approver: dict[str, str]) -> None:
+    said = approve(ward, approver, "cat-dien.md", passphrase="doan-sai")
+    assert "Error: the passphrase is wrong" in said and "Nothing was signed." in said
+    assert "Aborted" in approve(ward, approver, "cat-dien.md", answer="n")
+    assert not approval_path(ward / "scripts" / "cat-dien.md").exists()
+
+
+def test_every_way_an_approval_fails_is_refused_in_one_plain_line(
+        ward: Path, approver: dict[str, str]) -> None:
+    script = ward / "scripts" / "cat-dien.md"
+    trust(ward, entry(approver))
+    approve(ward, approver, "cat-dien.md", "other.md")
+    good = approval_path(script).read_text(encoding="utf-8")
+
+    def refused(words: str, today: dt.date = TODAY) -> None:
+        verdict = check(ward, today=today)
+        assert verdict.startswith("refused: ") and words in verdict, verdict
+        assert "\n" not in verdict
+        approval_path(script).write_text(good, encoding="utf-8")
+        script.write_text(SCRIPT, encoding="utf-8")
+        trust(ward, entry(approver))
+
+    script.write_text(SCRIPT.replace("11 giờ", "12 giờ"), encoding="utf-8")
+    refused("cat-dien.md was changed after it was approved: '11' became '12'. Ask for a new "
+            "approval.")
+    approval_path(script).write_text(
+        approval_path(ward / "scripts" / "other.md").read_text("utf-8"), encoding="utf-8")
+    refused("cat-dien.md was changed after it was approved: 'tiêm chủng' became 'cắt điện'")
+    approval_path(script).write_text(good.replace("khu phố 2", "khu phố 3"), encoding="utf-8")
+    refused("the approval of cat-dien.md does not match its signature: it was altered")
+    approval_path(script).write_text(good[: len(good) // 2], encoding="utf-8")
+    refused("cat-dien.md.approval is damaged and cannot be read.")
+    approval_path(script).unlink()
+    refused("cat-dien.md has no signed approval (cat-dien.md.approval). Ask an approver to run "
+            "'broadcast approve cat-dien.md'.")
+    stranger = Ed25519PrivateKey.generate()
+    trust(ward, {"name": "Người lạ", "key": public_text(stranger.public_key())})
+    refused("cat-dien.md is signed with a key that is not in approvers.yaml")
+    trust(ward, entry(approver, revoked={"date": "2027-01-01", "reason": "compromised"}))
+    refused("revoked on 2027-01-01 as compromised: none of its approvals count")
+    trust(ward, entry(approver, revoked={"date": "2026-01-01", "reason": "left_office"}))
+    refused("after they left office on 2026-01-01")
+    trust(ward, entry(approver, valid_from="2099-01-01"))
+    refused("before Trần Văn Minh's term began (2099-01-01)")
+    trust(ward, entry(approver, valid_until="2000-01-01"))
+    refused("after Trần Văn Minh's term ended (2000-01-01)")
+
+    approve(ward, approver, "cat-dien.md", extra=("--valid-until", "2026-12-31"))
+    good = approval_path(script).read_text(encoding="utf-8")
+    assert check(ward, today=dt.date(2026, 12, 31)).startswith("approved by")
+    refused("the approval of cat-dien.md ended on 2026-12-31", today=dt.date(2027, 1, 1))
+
+
+def test_leaving_office_voids_only_what_was_signed_afterwards(
+        ward: Path, approver: dict[str, str]) -> None:
+    approve(ward, approver, "cat-dien.md")
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    trust(ward, entry(approver, revoked={"date": tomorrow.isoformat(), "reason": "left_office"}))
+    assert check(ward).startswith("approved by Trần Văn Minh")
+
+
+def test_a_signature_is_for_approvals_of_this_version_only(ward: Path) -> None:
+    """Domain separation: the same fields signed without the prefix (as another use of the key
+    might sign them) do not verify."""
+    private = Ed25519PrivateKey.generate()
+    bulletin = load_bulletin(ward / "scripts" / "cat-dien.md")
+    fields = sign(bulletin, private, name="A", position="", signed_at=dt.datetime(
+        2026, 12, 1, tzinfo=dt.UTC))
+    bare = signed_bytes(fields).removeprefix(DOMAIN)
+    fields["signature"] = base64.b64encode(private.sign(bare)).decode()
+    write_approval(bulletin.path, fields)
+    trust(ward, {"name": "A", "key": public_text(private.public_key())})
+    assert "does not match its signature" in check(ward)
+
+
+def test_a_trust_list_others_may_change_is_not_trusted(ward: Path,
+                                                       approver: dict[str, str]) -> None:
+    path = trust(ward, entry(approver))
+    path.chmod(0o666)
+    with pytest.raises(BroadcastError) as refused:
+        load_trust_list(path)
+    assert "may be changed by other users" in str(refused.value)
+    assert f"chmod go-w {path}" in str(refused.value)
+    path.chmod(0o644)
+    ward.chmod(0o777)
+    with pytest.raises(BroadcastError, match=f"chmod go-w {ward}"):
+        load_trust_list(path)
+
+
+def test_a_mistake_in_the_trust_list_is_shown_at_its_line(ward: Path) -> None:
+    path = ward / "approvers.yaml"
+    path.write_text("approvers:\n  - name: A\n    key: ed25519:not-a-key\n"
+                    "  - name: B\n    kye: ed25519:x\n", encoding="utf-8")
+    path.chmod(0o644)
+    with pytest.raises(BroadcastError) as refused:
+        load_trust_list(path)
+    assert f"{path}:5:5: " in str(refused.value) and "kye" in str(refused.value)
+    path.write_text("approvers:\n  - name: A\n    key: ed25519:not-a-key\n", encoding="utf-8")
+    with pytest.raises(BroadcastError) as refused:
+        load_trust_list(path)
+    assert f"{path}:3:10: this key is damaged" in str(refused.value)
+
+
+def test_a_script_with_a_broken_header_is_not_signed(ward: Path,
+                                                     approver: dict[str, str]) -> None:
+    (ward / "scripts" / "broken.md").write_text("no header\n", encoding="utf-8")
+    said = approve(ward, approver, "broken.md")
+    assert "must start with a '---' line" in said
+    assert not approval_path(ward / "scripts" / "broken.md").exists()
+    with pytest.raises(BulletinError):
+        read_approval(ward / "scripts" / "broken.md")
