@@ -327,11 +327,16 @@ def verify(bulletin: Bulletin, approval: Approval, fields: dict[str, Any], trust
 
 
 MAX_TRUST_LIST_BYTES = 256_000
+TRUST_LIST = "approvers.yaml"
+"""The trust list's name, in the ward folder (beside schedule.yaml)."""
 
 
 def load_trust_list(path: Path) -> TrustList:
     """The ward's trust list, refused (with how to fix it) when other users could change it,
     and checked like schedule.yaml: every problem with its line and column."""
+    if not path.exists():
+        raise BroadcastError(f"there is no {path.name} in {path.parent}: add each approver's "
+                             "key to it (as 'broadcast keys new' prints it).", Location(path))
     problem = trust_list_problem(path)
     if problem is not None:
         raise BroadcastError(f"approvals cannot be trusted: {problem}.", Location(path))

@@ -229,3 +229,27 @@ def test_a_script_with_a_broken_header_is_not_signed(ward: Path,
     assert not approval_path(ward / "scripts" / "broken.md").exists()
     with pytest.raises(BulletinError):
         read_approval(ward / "scripts" / "broken.md")
+
+
+def test_approvals_lists_each_script_the_schedule_airs_with_its_state(
+        ward: Path, approver: dict[str, str]) -> None:
+    (ward / "schedule.yaml").write_text(
+        "ward:\n  name: Phường Thử\nzones:\n  - id: khu-pho-1\n    name: Cụm loa 1\n"
+        "    groups: [all]\n"
+        "programs:\n  - id: sang\n    name: Sáng\n    start: \"06:30\"\n    items:\n"
+        "      - script: scripts/cat-dien.md\n      - script: scripts/other.md\n",
+        encoding="utf-8")
+    trust(ward, entry(approver))
+    soon = dt.date.today() + dt.timedelta(days=5)
+    approve(ward, approver, "cat-dien.md", "other.md", extra=("--valid-until", soon.isoformat()))
+    other = ward / "scripts" / "other.md"
+    other.write_text(other.read_text(encoding="utf-8").replace("khu phố 5", "khu phố 6"),
+                     encoding="utf-8")
+    listed = broadcast_cli("approvals", "--schedule", str(ward / "schedule.yaml"))
+    assert listed.returncode == 1, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0] == (f"scripts/cat-dien.md: approved by Trần Văn Minh, Phó Chủ tịch UBND "
+                        f"phường on {dt.date.today()}, until {soon} (ends in 5 days)")
+    assert lines[1] == ("scripts/other.md: NOT APPROVED: other.md was changed after it was "
+                        "approved: '5' became '6'. Ask for a new approval.")
+    assert lines[2] == "1 of 2 scripts approved."

@@ -11,18 +11,25 @@ import click
 import yaml
 
 from broadcast.approval import (
+    TRUST_LIST,
     approval_path,
+    load_trust_list,
     new_key,
     private_key,
     public_text,
+    read_approval,
     sign,
+    verify,
     write_approval,
 )
 from broadcast.bulletin import Bulletin, load_bulletin
 from broadcast.cli.app import lexicon_for
+from broadcast.cli.daemon_commands import schedule_option
 from broadcast.errors import BroadcastError
-from broadcast.schedule import parse_date
+from broadcast.schedule import SCRIPT_SUFFIXES, parse_date
+from broadcast.schedule_file import load_schedule
 from broadcast.vietnamese import to_spoken
+from broadcast.watch import watched_files
 
 MIN_PASSPHRASE = 8
 
@@ -121,3 +128,40 @@ def approve(scripts: tuple[Path, ...], key_file: Path | None, valid_until: str |
                       position=str(who.get("position") or ""), signed_at=now, valid_until=until)
         write_approval(bulletin.path, fields)
         click.echo(f"Approved: {bulletin.path.name} ({approval_path(bulletin.path).name})")
+
+
+@click.command()
+@schedule_option
+@click.option("--days", type=click.IntRange(0, 366), default=14, show_default=True,
+              help="Say which approvals end within this many days.")
+def approvals(schedule_path: Path, days: int) -> None:
+    """The signed approval of every script the schedule uses: by whom and when, until when,
+    or why it does not hold (not approved, changed after approval, ...). Exits 1 when one does
+    not hold."""
+    schedule = load_schedule(schedule_path)
+    trust = load_trust_list(schedule.base_dir / TRUST_LIST)
+    today = dt.datetime.now(schedule.ward.tz).date()
+    scripts = sorted(path for path in watched_files(schedule)
+                     if path.suffix.lower() in SCRIPT_SUFFIXES)
+    failing = 0
+    for script in scripts:
+        name = script.relative_to(schedule.base_dir).as_posix() \
+            if script.is_relative_to(schedule.base_dir) else str(script)
+        try:
+            bulletin = load_bulletin(script)
+            approval, fields = read_approval(script)
+            verified = verify(bulletin, approval, fields, trust, today)
+        except BroadcastError as exc:
+            failing += 1
+            click.echo(f"{name}: NOT APPROVED: {exc.message}")
+            continue
+        until = approval.valid_until
+        ends = ""
+        if until is not None:
+            left = (until - today).days
+            ends = f", until {until}" + (f" (ends in {left} days)" if left <= days else "")
+        click.echo(f"{name}: approved by {verified.approved_by} on "
+                   f"{approval.signed_at:%Y-%m-%d}{ends}")
+    click.echo(f"{len(scripts) - failing} of {len(scripts)} scripts approved.")
+    if failing:
+        raise SystemExit(1)
