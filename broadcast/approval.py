@@ -23,7 +23,7 @@ import hashlib
 import json
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from broadcast.bulletin import Bulletin, BulletinError
+from broadcast.bulletin import Bulletin, BulletinError, require_approved
 from broadcast.errors import BroadcastError, Location
 from broadcast.fileio import read_at_most, write_text_atomic
 from broadcast.schedule import explain, in_file_order
@@ -365,3 +365,36 @@ def load_trust_list(path: Path) -> TrustList:
             raise BroadcastError(str(exc), positions.location(("approvers", index, "key"))
                                  ) from None
     return trust
+
+
+@dataclass(frozen=True)
+class ApprovalRule:
+    """How a ward's scripts must be approved (schedule.yaml's ``approval``): by an
+    ``approved_by`` line, or ``signed`` with a key of the trust list ``trust_list``. Every
+    check of a script's approval goes through :meth:`approve`."""
+
+    signed: bool = False
+    trust_list: Path | None = None
+
+    @classmethod
+    def of(cls, approval: str, ward: Path) -> ApprovalRule:
+        """The rule a schedule sets (``approval``) for the ward folder ``ward``."""
+        return cls(approval == "signed", ward / TRUST_LIST)
+
+    def approve(self, bulletin: Bulletin, *, approval_of: Path | None = None,
+                today: dt.date | None = None) -> Bulletin:
+        """``bulletin`` as approved, or :class:`BulletinError` saying why it is not.
+
+        Signed, the approval file beside ``approval_of`` (by default the script itself) must
+        hold, and the bulletin then names the approver as the trust list does: a script's own
+        ``approved_by`` line counts for nothing.
+        """
+        if not self.signed:
+            require_approved(bulletin)
+            return bulletin
+        assert self.trust_list is not None
+        approval, fields = read_approval(approval_of or bulletin.path)
+        verified = verify(bulletin, approval, fields, load_trust_list(self.trust_list),
+                          today or dt.date.today())
+        return replace(bulletin, approved_by=verified.approved_by,
+                       approved_on=approval.signed_at.date())

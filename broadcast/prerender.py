@@ -26,9 +26,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from broadcast.approval import ApprovalRule, approval_path
 from broadcast.assets import BUILT_IN, BUILT_IN_CHIME, Sound, synthesize
 from broadcast.audio import AudioError, LoudnessTarget, OutputFormat
-from broadcast.bulletin import Bulletin, BulletinError, read_bulletin, require_approved
+from broadcast.bulletin import Bulletin, BulletinError, read_bulletin
 from broadcast.errors import BroadcastError
 from broadcast.fileio import write_bytes_atomic
 from broadcast.planner import Broadcast
@@ -50,6 +51,8 @@ from broadcast.vietnamese import Lexicon, default_lexicon, load_lexicon
 
 log = logging.getLogger("broadcast.render")
 
+HEADER_RULE = ApprovalRule()
+"""Approval by the script's approved_by line (commands working on a script alone)."""
 ITEM_FORMAT = OutputFormat(codec="flac")
 """Items are kept lossless; only the finished program is encoded for air."""
 
@@ -91,18 +94,20 @@ class RenderStore:
     def scripts(self) -> Path:
         return self.root / "last-good-scripts"
 
-    def approved_bulletin(self, path: Path) -> tuple[Bulletin, list[str]]:
-        """The script at ``path`` if it is good and approved; else, when kept, its last good
-        version and a note that says so (see the module doc)."""
+    def approved_bulletin(self, path: Path, rule: ApprovalRule = HEADER_RULE,
+                          ) -> tuple[Bulletin, list[str]]:
+        """The script at ``path`` if it is good and approved as ``rule`` says; else, when
+        kept, its last good version (with its approval) and a note that says so (see the
+        module doc)."""
         kept = self.scripts / f"{path.stem}-{_key(str(path))}{path.suffix}"
         try:
             bulletin, data = read_bulletin(path)
-            require_approved(bulletin)
+            bulletin = rule.approve(bulletin)
         except BulletinError as exc:
             if not self.keep_last_good or not kept.is_file():
                 raise
             bulletin, _ = read_bulletin(path, source=kept)
-            require_approved(bulletin)
+            bulletin = rule.approve(bulletin, approval_of=kept)
             saved = dt.datetime.fromtimestamp(kept.stat().st_mtime).astimezone()
             note = (f"{path.name} cannot be aired as it is now ({str(exc).splitlines()[0]}); "
                     f"its last good version, from {saved:%Y-%m-%d %H:%M}, airs until the "
@@ -111,6 +116,10 @@ class RenderStore:
             return bulletin, [note]
         if self.keep_last_good and (not kept.is_file() or kept.read_bytes() != data):
             write_bytes_atomic(kept, data)
+        if self.keep_last_good and rule.signed:
+            signed = approval_path(path).read_bytes()
+            if not approval_path(kept).is_file() or approval_path(kept).read_bytes() != signed:
+                write_bytes_atomic(approval_path(kept), signed)
         return bulletin, []
 
     @property
@@ -176,14 +185,21 @@ def _key(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()[:24]
 
 
+def approval_rule(schedule: Schedule) -> ApprovalRule:
+    """How the schedule's scripts must be approved."""
+    return ApprovalRule.of(schedule.approval, schedule.base_dir)
+
+
 def prepare_script(
     path: Path,
     settings: RenderSettings,
     store: RenderStore,
     progress: ProgressCallback | None = None,
+    rule: ApprovalRule = HEADER_RULE,
 ) -> RenderedAudio:
-    """The finished audio of an approved script, rendered now only if not already kept."""
-    bulletin, notes = store.approved_bulletin(path)
+    """The finished audio of a script approved as ``rule`` says, rendered now only if not
+    already kept."""
+    bulletin, notes = store.approved_bulletin(path, rule)
 
     def out(usable: RenderSettings) -> Path:
         key = _key(bulletin.content_hash, usable.fingerprint(ITEM_FORMAT))
@@ -252,7 +268,8 @@ def _relayed(schedule: Schedule, item: RelayItem, settings: RenderSettings,
     fallback: RenderedAudio | None = None
     instead = item.fallback or source.fallback
     if isinstance(instead, ScriptItem):
-        fallback = prepare_script(schedule.resolve(instead.script), settings, store)
+        fallback = prepare_script(schedule.resolve(instead.script), settings, store,
+                                  rule=approval_rule(schedule))
     elif isinstance(instead, AudioItem):
         fallback = prepare_recording(schedule.resolve(instead.audio), settings.target, store)
     elif isinstance(instead, ChimeItem):
@@ -275,7 +292,8 @@ def prepare_program(
     notes: list[str] = []
     for item in broadcast.items:
         if isinstance(item, ScriptItem):
-            parts.append(prepare_script(schedule.resolve(item.script), settings, store, progress))
+            parts.append(prepare_script(schedule.resolve(item.script), settings, store, progress,
+                                        approval_rule(schedule)))
         elif isinstance(item, AudioItem):
             parts.append(prepare_recording(schedule.resolve(item.audio), settings.target, store))
         elif isinstance(item, ChimeItem):

@@ -62,7 +62,7 @@ class Ward:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        (root / "scripts").mkdir(parents=True)
+        (root / "scripts").mkdir(parents=True, exist_ok=True)
         for name, body in (("short", SHORT), ("long", LONG), ("emergency", EMERGENCY)):
             (root / "scripts" / f"{name}.md").write_text(
                 SCRIPT.format(title=f"Bản tin {name}", body=body), encoding="utf-8")

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from broadcast.approval import (
     DOMAIN,
+    ApprovalRule,
     approval_path,
     load_trust_list,
     public_text,
@@ -30,7 +31,9 @@ from broadcast.approval import (
 )
 from broadcast.bulletin import BulletinError, load_bulletin
 from broadcast.errors import BroadcastError
+from broadcast.prerender import RenderStore
 from tests.conftest import broadcast_cli
+from tests.daemon_tools import Daemons, Ward, ahead
 
 PASSPHRASE = "mat-khau-cua-phuong"
 TODAY = dt.date(2026, 12, 3)
@@ -253,3 +256,79 @@ def test_approvals_lists_each_script_the_schedule_airs_with_its_state(
     assert lines[1] == ("scripts/other.md: NOT APPROVED: other.md was changed after it was "
                         "approved: '5' became '6'. Ask for a new approval.")
     assert lines[2] == "1 of 2 scripts approved."
+
+
+SIGNED_SCHEDULE = """\
+ward:
+  name: Phường Thử
+  quiet_hours: {{start: "00:00", end: "00:00"}}
+approval: signed
+tts:
+  engine: espeak
+zones:
+  - id: khu-pho-1
+    name: Cụm loa 1
+    groups: [all]
+    outputs: [{{type: file, folder: out}}]
+programs:
+  - id: ky
+    name: Bản tin đã ký
+    start: "{signed:%H:%M:%S}"
+    items:
+      - script: scripts/cat-dien.md
+  - id: chua-ky
+    name: Bản tin chưa ký
+    start: "{unsigned:%H:%M:%S}"
+    fallback: {{chime: }}
+    items:
+      - script: scripts/header-only.md
+"""
+
+
+def test_check_and_the_daemon_air_only_what_an_approver_on_the_list_signed(
+        ward: Path, approver: dict[str, str], tmp_path: Path, daemons: Daemons) -> None:
+    header_only = ward / "scripts" / "header-only.md"
+    header_only.write_text(SCRIPT.replace("title:", "approved_by: Ai đó tự ghi\ntitle:"),
+                           encoding="utf-8")
+    trust(ward, entry(approver))
+    approve(ward, approver, "cat-dien.md")
+    signed = ahead(20)
+    (ward / "schedule.yaml").write_text(
+        SIGNED_SCHEDULE.format(signed=signed, unsigned=signed + dt.timedelta(seconds=30)),
+        encoding="utf-8")
+    checked = broadcast_cli("check", "--schedule", str(ward / "schedule.yaml"), "--days", "1")
+    assert checked.returncode == 1
+    assert "header-only.md has no signed approval (header-only.md.approval)" in checked.stdout
+    assert "cat-dien.md" not in checked.stdout, "the signed script passes"
+    assert "approval: header" not in checked.stderr
+
+    folder = Ward(ward)
+    process = daemons.start(folder, tmp_path / "daemon.log")
+    rows = folder.wait_rows(2, timeout=90)
+    assert process.terminate() == 0
+    assert [(r["program_id"], r["outcome"]) for r in rows] == [("ky", "aired"),
+                                                               ("chua-ky", "refused")]
+    [item] = json.loads(str(rows[0]["items"]))
+    assert item["approved_by"] == "Trần Văn Minh, Phó Chủ tịch UBND phường"
+    assert "has no signed approval" in str(rows[1]["reason"])
+    assert "The fallback (chime) aired instead." in str(rows[1]["reason"])
+
+
+def test_a_signed_script_edited_after_approval_airs_its_last_signed_version(
+        ward: Path, approver: dict[str, str], tmp_path: Path) -> None:
+    trust(ward, entry(approver))
+    approve(ward, approver, "cat-dien.md")
+    script = ward / "scripts" / "cat-dien.md"
+    rule = ApprovalRule.of("signed", ward)
+    store = RenderStore(tmp_path / "renders", keep_last_good=True)
+    bulletin, notes = store.approved_bulletin(script, rule)
+    assert (bulletin.approved_by, notes) == ("Trần Văn Minh, Phó Chủ tịch UBND phường", [])
+
+    script.write_text(SCRIPT.replace("11 giờ", "12 giờ"), encoding="utf-8")
+    kept, notes = store.approved_bulletin(script, rule)
+    assert "11 giờ" in kept.body, "the words that were signed"
+    [note] = notes
+    assert "was changed after it was approved: '11' became '12'" in note
+    assert "its last good version" in note
+    with pytest.raises(BulletinError, match="was changed after it was approved"):
+        RenderStore(tmp_path / "other", keep_last_good=True).approved_bulletin(script, rule)

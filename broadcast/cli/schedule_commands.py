@@ -12,11 +12,12 @@ from typing import Any
 
 import click
 
-from broadcast.bulletin import BulletinError, load_bulletin, require_approved
+from broadcast.approval import ApprovalRule
+from broadcast.bulletin import BulletinError, load_bulletin
 from broadcast.errors import BroadcastError, Location
 from broadcast.estimate import Estimator
 from broadcast.planner import Broadcast, plan
-from broadcast.prerender import schedule_lexicon
+from broadcast.prerender import approval_rule, schedule_lexicon
 from broadcast.schedule import (
     AiredItem,
     AudioItem,
@@ -257,14 +258,14 @@ def _pieces(line: str) -> list[tuple[int, str]]:
     return pieces
 
 
-def _script_problems(path: Path, lexicon: Lexicon) -> list[BroadcastError]:
+def _script_problems(path: Path, lexicon: Lexicon, rule: ApprovalRule) -> list[BroadcastError]:
     try:
         bulletin = load_bulletin(path)
     except BulletinError as exc:
         return list(exc.problems)
     problems: list[BroadcastError] = []
     try:
-        require_approved(bulletin)
+        rule.approve(bulletin)
     except BroadcastError as exc:
         problems.append(exc)
     return problems + _leftovers(path, lexicon)
@@ -298,21 +299,31 @@ def check(schedule_path: Path, days: int) -> None:
                 if broadcast not in uses:
                     uses.append(broadcast)
     lexicon = schedule_lexicon(schedule)
+    rule = approval_rule(schedule)
     count = 0
     for path, uses in airings.items():
-        problems = _script_problems(path, lexicon)
+        problems = _script_problems(path, lexicon, rule)
         for problem in problems:
             click.echo(str(problem))
         if problems:
             click.echo(_when(uses))
         count += len(problems)
     if count:
+        _weaker(rule)
         _fail(count)
     click.echo(
         f"OK: {schedule_path} is valid, and the {len(airings)} script"
         f"{'s' if len(airings) != 1 else ''} airing in the next {days} days "
         f"({len(broadcasts)} broadcasts) are approved and read cleanly."
     )
+    _weaker(rule)
+
+
+def _weaker(rule: ApprovalRule) -> None:
+    if not rule.signed:
+        click.echo("Warning: with 'approval: header' anyone who can edit a script can mark it "
+                   "approved. Sign scripts with 'broadcast approve' and set 'approval: signed' "
+                   "(see docs/schedule.md).", err=True)
 
 
 def _fail(count: int) -> None:

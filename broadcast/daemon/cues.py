@@ -33,6 +33,7 @@ from broadcast.outputs.player import RELAY_LEAD_S
 from broadcast.planner import Broadcast, plan
 from broadcast.prerender import (
     RenderStore,
+    approval_rule,
     prepare_chime,
     prepare_program,
     prepare_recording,
@@ -255,7 +256,8 @@ class Cues:
         try:
             if isinstance(item, ScriptItem):
                 path = schedule.resolve(item.script)
-                return prepare_script(path, settings, self.store), f"script {item.script}"
+                return (prepare_script(path, settings, self.store, rule=approval_rule(schedule)),
+                        f"script {item.script}")
             if isinstance(item, AudioItem):
                 path = schedule.resolve(item.audio)
                 return prepare_recording(path, settings.target, self.store), f"audio {item.audio}"

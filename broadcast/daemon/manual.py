@@ -31,7 +31,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from broadcast.asrun import AsRunLog
 from broadcast.assets import BUILT_IN, BUILT_IN_CHIME
-from broadcast.bulletin import read_bulletin, require_approved
+from broadcast.bulletin import read_bulletin
 from broadcast.control.protocol import (
     Cancel,
     Emergency,
@@ -54,7 +54,7 @@ from broadcast.errors import BroadcastError
 from broadcast.fileio import read_at_most, write_text_atomic
 from broadcast.onair import Cue, Hold, as_run_row
 from broadcast.planner import Broadcast, ManualRequest, latest_occurrence
-from broadcast.prerender import RenderStore, prepare_chime, prepare_program
+from broadcast.prerender import RenderStore, approval_rule, prepare_chime, prepare_program
 from broadcast.render import RenderedAudio, RenderSettings
 from broadcast.schedule import (
     AUDIO_SUFFIXES,
@@ -399,7 +399,7 @@ class ManualDesk:
         name = path.relative_to(schedule.base_dir.resolve()).as_posix()
         if path.suffix.lower() in SCRIPT_SUFFIXES:
             bulletin, _ = read_bulletin(path)
-            require_approved(bulletin)
+            bulletin = approval_rule(schedule).approve(bulletin)
             opening = (ChimeItem(),) if chime else ()
             return _Order(self._program("manual", bulletin.title, priority),
                           self._repeated((*opening, ScriptItem(script=path)), timing),

@@ -19,7 +19,7 @@ from broadcast.daemon.window import JobWindow
 from broadcast.daemon.zones import Zones
 from broadcast.errors import BroadcastError
 from broadcast.fileio import write_text_atomic
-from broadcast.prerender import RenderStore
+from broadcast.prerender import RenderStore, approval_rule
 from broadcast.schedule import SCRIPT_SUFFIXES, Schedule
 from broadcast.schedule_file import parse_schedule, read_schedule
 from broadcast.status import StatusBoard
@@ -81,7 +81,7 @@ class Reloader:
         for path in watched_files(self.state.schedule):
             if path.suffix.lower() in SCRIPT_SUFFIXES:
                 with contextlib.suppress(BroadcastError, OSError):
-                    self.store.approved_bulletin(path)
+                    self.store.approved_bulletin(path, approval_rule(self.state.schedule))
 
     def watch(self) -> None:
         """Poll for edits (and keep the status file current) until stopped.

@@ -199,6 +199,11 @@ class Schedule(Model):
     archive: ArchiveSettings = Field(
         ArchiveSettings(), description="Copies of every aired program."
     )
+    approval: Literal["signed", "header"] = Field(
+        "header", description="signed: a script airs only with an approver's signature over its "
+                              "words (approvers.yaml lists the keys); header: an approved_by "
+                              "line is enough (weaker: anyone who can edit a script can write "
+                              "it).")
     control: ControlSettings = Field(
         ControlSettings(), description="Who may control the running daemon."
     )
