@@ -112,6 +112,7 @@ def fresh_copy(target: Path) -> Path:
         shutil.rmtree(target)
     target.mkdir()
     shutil.copy(REPO / "schedule.yaml", target / "schedule.yaml")
+    shutil.copy(REPO / "approvers.yaml", target / "approvers.yaml")
     shutil.copytree(REPO / "scripts", target / "scripts")
     shutil.copytree(REPO / "audio", target / "audio")
     shutil.copy(REPO / "lexicon.yaml", target / "lexicon.yaml")

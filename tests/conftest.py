@@ -81,10 +81,12 @@ def fake_google() -> Iterator[FakeGoogleTTS]:
 
 @pytest.fixture
 def ward(tmp_path: Path) -> Path:
-    """A copy of the sample ward (schedule, scripts, lexicon) that a test may edit."""
+    """A copy of the sample ward (schedule, approvers, scripts and their approvals, lexicon)
+    that a test may edit."""
     target = tmp_path / "ward"
     target.mkdir()
     shutil.copy(REPO / "schedule.yaml", target / "schedule.yaml")
+    shutil.copy(REPO / "approvers.yaml", target / "approvers.yaml")
     shutil.copytree(SCRIPTS, target / "scripts")
     shutil.copytree(REPO / "audio", target / "audio")
     if (REPO / "lexicon.yaml").exists():

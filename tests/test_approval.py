@@ -32,7 +32,7 @@ from broadcast.approval import (
 from broadcast.bulletin import BulletinError, load_bulletin
 from broadcast.errors import BroadcastError
 from broadcast.prerender import RenderStore
-from tests.conftest import broadcast_cli
+from tests.conftest import REPO, broadcast_cli
 from tests.daemon_tools import Daemons, Ward, ahead
 
 PASSPHRASE = "mat-khau-cua-phuong"
@@ -332,3 +332,16 @@ def test_a_signed_script_edited_after_approval_airs_its_last_signed_version(
     assert "its last good version" in note
     with pytest.raises(BulletinError, match="was changed after it was approved"):
         RenderStore(tmp_path / "other", keep_last_good=True).approved_bulletin(script, rule)
+
+
+def test_the_sample_ward_airs_only_signed_words_and_every_script_is_signed() -> None:
+    """So that 'make run' airs the sample: every script it uses carries the demo approver's
+    signature, and the schedule asks for signatures."""
+    sample = REPO / "schedule.yaml"
+    assert "\napproval: signed\n" in sample.read_text(encoding="utf-8")
+    listed = broadcast_cli("approvals", "--schedule", str(sample))
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    scripts = [p for p in (REPO / "scripts").glob("*.md") if p.name != "README.md"]
+    assert listed.stdout.splitlines()[-1] == f"{len(scripts)} of {len(scripts)} scripts approved."
+    assert all("approved by Người duyệt mẫu (chỉ để thử)" in line
+               for line in listed.stdout.splitlines()[:-1])
