@@ -87,6 +87,7 @@ def ward(tmp_path: Path) -> Path:
     target.mkdir()
     shutil.copy(REPO / "schedule.yaml", target / "schedule.yaml")
     shutil.copy(REPO / "approvers.yaml", target / "approvers.yaml")
+    (target / "approvers.yaml").chmod(0o644)
     shutil.copytree(SCRIPTS, target / "scripts")
     shutil.copytree(REPO / "audio", target / "audio")
     if (REPO / "lexicon.yaml").exists():

@@ -51,6 +51,7 @@ def sample(tmp_path: Path) -> Path:
     """A copy of the sample ward, so a test can spoil a script."""
     shutil.copy(REPO / "schedule.yaml", tmp_path / "schedule.yaml")
     shutil.copy(REPO / "approvers.yaml", tmp_path / "approvers.yaml")
+    (tmp_path / "approvers.yaml").chmod(0o644)
     shutil.copytree(SCRIPTS, tmp_path / "scripts")
     shutil.copytree(REPO / "audio", tmp_path / "audio")
     return tmp_path / "schedule.yaml"
