@@ -199,6 +199,17 @@ class Listener:
         self._thread = threading.Thread(target=self._pull, args=(response,), daemon=True)
         self._thread.start()
 
+    @classmethod
+    def once_up(cls, server: IcecastServer, mount: str, timeout: float = 20) -> Listener | None:
+        """A listener on ``mount`` as soon as the mount is up (None if it never comes up)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                return cls(server, mount)
+            except (RuntimeError, OSError):
+                time.sleep(0.3)
+        return None
+
     def _pull(self, response: http.client.HTTPResponse) -> None:
         with contextlib.suppress(OSError, http.client.HTTPException):
             while not self._stop.is_set():

@@ -367,13 +367,7 @@ def test_a_say_on_an_icecast_zone_reaches_its_receivers(
     ward.write(far_program(), zone("khu-pho-1", mount))
     env = {**os.environ, "WARD_ICECAST_PASSWORD": icecast.password}
     daemon = start(ward, daemons, tmp_path, env=env)
-    listener = None
-    deadline = time.monotonic() + 20
-    while listener is None and time.monotonic() < deadline:
-        try:
-            listener = Listener(icecast, "khu-pho-1")
-        except (RuntimeError, OSError):
-            time.sleep(0.3)
+    listener = Listener.once_up(icecast, "khu-pho-1")
     assert listener is not None
     assert ask(ward, "say", NOTICE).returncode == 0
     _, row = ward.wait_rows(2, timeout=60)

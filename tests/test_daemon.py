@@ -448,13 +448,7 @@ def test_icecast_receivers_hear_the_broadcast_and_a_broken_output_does_not_stop_
     daemon = daemons.start(ward, tmp_path / "daemon.log", env=env)
     log = daemon.wait_for("ready 1/", timeout=60)
     assert "NOT_SET_ANYWHERE that should hold the source password is not set" in log
-    listener = None
-    deadline = time.monotonic() + 20
-    while listener is None and time.monotonic() < deadline:
-        try:
-            listener = Listener(icecast, "khu-pho-1")
-        except (RuntimeError, OSError):
-            time.sleep(0.3)
+    listener = Listener.once_up(icecast, "khu-pho-1")
     assert listener is not None, "the mount is up before the broadcast, for receivers to join"
     [row] = ward.wait_rows(1, timeout=60)
     time.sleep(1.5)
