@@ -397,4 +397,5 @@ class ApprovalRule:
         verified = verify(bulletin, approval, fields, load_trust_list(self.trust_list),
                           today or dt.date.today())
         return replace(bulletin, approved_by=verified.approved_by,
-                       approved_on=approval.signed_at.date())
+                       approved_on=approval.signed_at.date(), key_id=approval.key_id,
+                       signature_id=approval.signature_id)

@@ -126,6 +126,22 @@ class _Header(BaseModel):
 
 
 @dataclass(frozen=True)
+class ApprovalRecord:
+    """An approval as the as-run log records it: by whom and when, and with a signed approval
+    the key's and the signature's ids."""
+
+    approved_by: str | None
+    approved_on: dt.date | None
+    key_id: str | None = None
+    signature_id: str | None = None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"approved_by": self.approved_by,
+                "approved_on": self.approved_on.isoformat() if self.approved_on else None,
+                "key_id": self.key_id, "signature_id": self.signature_id}
+
+
+@dataclass(frozen=True)
 class Bulletin:
     """One parsed script file."""
 
@@ -138,6 +154,15 @@ class Bulletin:
     tags: tuple[str, ...]
     body: str
     content_hash: str
+    key_id: str | None = None
+    """With a signed approval: the approver's key and the signature (short ids)."""
+    signature_id: str | None = None
+
+    @property
+    def approval(self) -> ApprovalRecord:
+        """Who approved these words, for the as-run log."""
+        return ApprovalRecord(self.approved_by, self.approved_on, self.key_id,
+                              self.signature_id)
 
     @property
     def paragraphs(self) -> tuple[str, ...]:

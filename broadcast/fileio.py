@@ -54,6 +54,13 @@ def write_text_atomic(target: Path, text: str) -> None:
     write_bytes_atomic(target, text.encode("utf-8"))
 
 
+def private_folder(path: Path) -> Path:
+    """``path`` as a folder only its owner may enter (mode 0700), made if need be."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
 def read_at_most(path: Path, limit: int) -> bytes | None:
     """The file's bytes, or None when it holds more than ``limit`` bytes (no more than
     ``limit + 1`` are ever read, so a link to an endless device cannot fill the memory)."""

@@ -17,13 +17,14 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from broadcast.asrun import CUT_BY_EMERGENCY, AsRunLog, Row
 from broadcast.audio import LoudnessTarget
+from broadcast.bulletin import ApprovalRecord
 from broadcast.outputs.base import Output, OutputError
 from broadcast.outputs.hooks import HookResult, run_hook
 from broadcast.outputs.player import Airing, AiringResult, LiveSpan
@@ -139,19 +140,25 @@ def items_record(audio: RenderedAudio) -> list[dict[str, Any]]:
     """What the as-run log says of each item: script, content hash, approval, engine."""
     metadata = audio.metadata
     if not isinstance(metadata, ProgramSidecar):
-        return [_item_record(metadata.kind, metadata)]  # an item aired alone (a fallback)
-    return [{**_item_record(placed.kind, placed.item), "start_s": placed.start_s,
-             "duration_s": placed.duration_s} for placed in metadata.items]
+        # an item aired alone (a fallback)
+        return [_item_record(metadata.kind, metadata, audio.approvals)]
+    return [{**_item_record(placed.kind, placed.item, audio.approvals),
+             "start_s": placed.start_s, "duration_s": placed.duration_s}
+            for placed in metadata.items]
 
 
-def _item_record(kind: str, item: Sidecar | RelaySidecar | None) -> dict[str, Any]:
+def _item_record(kind: str, item: Sidecar | RelaySidecar | None,
+                 approvals: Mapping[str, ApprovalRecord]) -> dict[str, Any]:
+    """An item's row: a script's approval as verified for this airing, or as it was when the
+    script was rendered (a row of an older file)."""
     if isinstance(item, RelaySidecar):
         return {"kind": kind, "source": item.source}
     if not isinstance(item, BulletinSidecar):
         return {"kind": kind}
+    approval = approvals.get(item.content_hash) or ApprovalRecord(
+        item.approved_by, dt.date.fromisoformat(item.approved_on) if item.approved_on else None)
     return {"kind": kind, "script": item.script, "content_hash": item.content_hash,
-            "approved_by": item.approved_by, "approved_on": item.approved_on,
-            "engine": item.engine}
+            **approval.to_json(), "engine": item.engine}
 
 
 def engines_of(items: list[dict[str, Any]]) -> str | None:

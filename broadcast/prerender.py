@@ -29,7 +29,7 @@ from typing import Any
 from broadcast.approval import ApprovalRule, approval_path
 from broadcast.assets import BUILT_IN, BUILT_IN_CHIME, Sound, synthesize
 from broadcast.audio import AudioError, LoudnessTarget, OutputFormat
-from broadcast.bulletin import Bulletin, BulletinError, read_bulletin
+from broadcast.bulletin import ApprovalRecord, Bulletin, BulletinError, read_bulletin
 from broadcast.errors import BroadcastError
 from broadcast.fileio import write_bytes_atomic
 from broadcast.planner import Broadcast
@@ -39,17 +39,30 @@ from broadcast.render import (
     RelaySidecar,
     RenderedAudio,
     RenderSettings,
+    file_sha256,
     load_rendered,
     render_bulletin,
     render_program,
     render_recording,
     sidecar_path,
 )
-from broadcast.schedule import AudioItem, ChimeItem, RelayItem, Schedule, ScriptItem
+from broadcast.schedule import (
+    AudioItem,
+    ChimeItem,
+    RelayItem,
+    Schedule,
+    ScriptItem,
+    schedule_text,
+)
 from broadcast.tts import SpeechEngine, engine_chain, speech_engines
 from broadcast.vietnamese import Lexicon, default_lexicon, load_lexicon
+from broadcast.yamlsource import load_yaml
 
 log = logging.getLogger("broadcast.render")
+
+class RenderTampered(BulletinError):
+    """A rendered file is not the one that was made: refused like an unapproved script."""
+
 
 HEADER_RULE = ApprovalRule()
 """Approval by the script's approved_by line (commands working on a script alone)."""
@@ -68,6 +81,7 @@ class RenderStore:
         self.keep_last_good = keep_last_good
         self._lock = threading.Lock()
         self._in_flight: dict[Path, Future[RenderedAudio[Any]]] = {}
+        self._digests: dict[Path, str] = {}
 
     def once(self, out: Path, make: Callable[[], RenderedAudio[Any]]) -> RenderedAudio[Any]:
         """``out`` as kept, or made by ``make``; while one caller makes it, others wait."""
@@ -79,7 +93,11 @@ class RenderStore:
         if not mine:
             return flight.result()
         try:
-            result = load_rendered(out) or make()
+            result = load_rendered(out)
+            if result is None:
+                result = make()
+                with self._lock:
+                    self._digests.pop(result.path, None)  # made anew: its new digest counts
         except BaseException as exc:
             flight.set_exception(exc)
             raise
@@ -89,6 +107,28 @@ class RenderStore:
         finally:
             with self._lock:
                 del self._in_flight[out]
+
+    def intact(self, audio: RenderedAudio) -> RenderedAudio:
+        """``audio`` if its file is still the one rendered: its SHA-256 is the one its sidecar
+        recorded, and the one this store first saw for it. A file changed on disk (swapped,
+        damaged) raises :class:`RenderTampered` and is deleted, to be rendered again."""
+        try:
+            now = file_sha256(audio.path)
+        except OSError as exc:
+            raise AudioError(f"the audio {audio.path.name} cannot be read: "
+                             f"{exc.strerror or exc}.") from None
+        expected = audio.sha256 or now
+        with self._lock:
+            first = self._digests.setdefault(audio.path, expected)
+        if now == expected == first:
+            return audio
+        with self._lock:
+            self._digests.pop(audio.path, None)
+        audio.path.unlink(missing_ok=True)
+        sidecar_path(audio.path).unlink(missing_ok=True)
+        raise RenderTampered(f"the rendered audio {audio.path.name} was changed on disk after "
+                             "it was made (its SHA-256 differs), so it was not aired and will "
+                             "be rendered again. Check who can write the state folder.")
 
     @property
     def scripts(self) -> Path:
@@ -173,14 +213,6 @@ def schedule_engines(
     return engine_chain([engine or tts.engine, *tts.fallback], speech_engines(tts))
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _key(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()[:24]
 
@@ -188,6 +220,26 @@ def _key(*parts: str) -> str:
 def approval_rule(schedule: Schedule) -> ApprovalRule:
     """How the schedule's scripts must be approved."""
     return ApprovalRule.of(schedule.approval, schedule.base_dir)
+
+
+WARD_SCHEDULE = "schedule.yaml"
+
+
+def ward_rule(script: Path) -> ApprovalRule:
+    """How a script taken on its own (``broadcast render``, ``broadcast play``) must be
+    approved: as the ward it belongs to says, the nearest schedule.yaml in its folder or above
+    (signed when that file cannot be read); by its header when it is in no ward."""
+    for folder in script.resolve().parents:
+        path = folder / WARD_SCHEDULE
+        if not path.is_file():
+            continue
+        try:
+            meta, _ = load_yaml(schedule_text(path), path)
+        except BroadcastError:
+            meta = None
+        header = isinstance(meta, dict) and meta.get("approval", "header") == "header"
+        return ApprovalRule.of("header" if header else "signed", folder)
+    return HEADER_RULE
 
 
 def prepare_script(
@@ -217,7 +269,7 @@ def prepare_script(
     if kept is None:
         usable = settings.usable_now(chars)
         kept = store.once(out(usable), lambda: make(usable))
-    return kept.noted(notes)
+    return kept.noted(notes).approved({bulletin.content_hash: bulletin.approval})
 
 
 def prepare_recording(
@@ -226,7 +278,7 @@ def prepare_recording(
     """A recorded audio item brought to the loudness target, kept once per file content."""
     if not path.is_file():
         raise AudioError(f"audio file '{path}' does not exist.")
-    out = store.items / f"{path.stem}-{_key(_file_digest(path), repr(target), kind)}.flac"
+    out = store.items / f"{path.stem}-{_key(file_sha256(path), repr(target), kind)}.flac"
     return store.once(out, lambda: render_recording(path, out, target, ITEM_FORMAT, kind))
 
 
@@ -307,11 +359,13 @@ def prepare_program(
             parts.append(float(item.silence))
     identity = [_identity(part) for part in parts]
     out = store.programs / f"{broadcast.program_id}-{_key(*identity, repr(settings.pauses))}.mp3"
+    approvals: dict[str, ApprovalRecord] = {}
     for part in parts:
         if isinstance(part, RenderedAudio):
             notes += [note for note in part.notes if note not in notes]
+            approvals.update(part.approvals)
     program = store.once(out, lambda: render_program(
         parts, out, settings.target, settings.pauses, PROGRAM_FORMAT,
         program=broadcast.program_id,
     ))
-    return program.noted(notes)
+    return program.noted(notes).approved(approvals)

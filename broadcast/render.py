@@ -15,7 +15,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
@@ -32,7 +32,7 @@ from broadcast.audio import (
     join_mastered,
     master,
 )
-from broadcast.bulletin import Bulletin, BulletinError, require_approved
+from broadcast.bulletin import ApprovalRecord, Bulletin, BulletinError, require_approved
 from broadcast.errors import Location
 from broadcast.fileio import write_text_atomic
 from broadcast.paragraph_mastering import ParagraphMastering
@@ -313,6 +313,11 @@ class RenderedAudio(Generic[SidecarT]):
     notes: tuple[str, ...] = ()
     """What the operator should know about this use of the file, beyond how it was made (a
     script's last good version standing in for a broken edit)."""
+    sha256: str | None = None
+    """The file's SHA-256 when it was made, as its sidecar keeps it (checked before airing)."""
+    approvals: Mapping[str, ApprovalRecord] = field(default_factory=dict)
+    """The approvals of the scripts in the file, by content hash, as verified for this use
+    (an approval may change, expire or be revoked after the file was made)."""
 
     @property
     def figures(self) -> AudioFigures:
@@ -326,6 +331,10 @@ class RenderedAudio(Generic[SidecarT]):
     def noted(self, notes: Sequence[str]) -> RenderedAudio[SidecarT]:
         return replace(self, notes=(*self.notes, *notes)) if notes else self
 
+    def approved(self, approvals: Mapping[str, ApprovalRecord]) -> RenderedAudio[SidecarT]:
+        """This use of the file, with the approvals verified for it."""
+        return replace(self, approvals={**self.approvals, **approvals})
+
     def moved(self, path: Path) -> RenderedAudio[SidecarT]:
         """The same render under another name (the audio first: until its sidecar follows, the
         render is not found under either name, and is made again at worst)."""
@@ -338,11 +347,21 @@ def sidecar_path(audio: Path) -> Path:
     return audio.with_name(audio.name + ".json")
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _finish(out: Path, metadata: SidecarT) -> RenderedAudio[SidecarT]:
-    """Write the sidecar beside the finished audio and return both as one result."""
-    text = json.dumps(metadata.to_json(), ensure_ascii=False, indent=2)
+    """Write the sidecar (with the file's SHA-256) beside the finished audio and return both
+    as one result."""
+    sha256 = file_sha256(out)
+    text = json.dumps({**metadata.to_json(), "sha256": sha256}, ensure_ascii=False, indent=2)
     write_text_atomic(sidecar_path(out), text)
-    return RenderedAudio(out, metadata)
+    return RenderedAudio(out, metadata, sha256=sha256)
 
 
 def _forget_sidecar(audio: Path) -> None:
@@ -468,9 +487,11 @@ def load_rendered(path: Path) -> RenderedAudio[Sidecar] | None:
     if not path.exists() or not sidecar.exists():
         return None
     try:
-        metadata = _sidecar_from_json(json.loads(sidecar.read_text(encoding="utf-8")))
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+        metadata = _sidecar_from_json(data)
         os.utime(path)  # marks the render as recently used, for pruning
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return RenderedAudio(path, metadata)
+    sha256 = data.get("sha256")
+    return RenderedAudio(path, metadata, sha256=sha256 if isinstance(sha256, str) else None)
 

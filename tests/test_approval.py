@@ -11,6 +11,8 @@ import base64
 import datetime as dt
 import json
 import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -270,19 +272,47 @@ zones:
     name: Cụm loa 1
     groups: [all]
     outputs: [{{type: file, folder: out}}]
+  - id: khu-pho-2
+    name: Cụm loa 2
+    outputs: [{{type: file, folder: out-2}}]
 programs:
   - id: ky
     name: Bản tin đã ký
     start: "{signed:%H:%M:%S}"
+    zones: [khu-pho-1]
     items:
       - script: scripts/cat-dien.md
   - id: chua-ky
     name: Bản tin chưa ký
     start: "{unsigned:%H:%M:%S}"
+    zones: [khu-pho-1]
     fallback: {{chime: }}
     items:
       - script: scripts/header-only.md
+  - id: bi-trao
+    name: Bản tin bị tráo tệp
+    start: "{swapped:%H:%M:%S}"
+    zones: [khu-pho-2]
+    fallback: {{chime: }}
+    items:
+      - script: scripts/cat-dien.md
+      - silence: 1
 """
+
+
+def swap_when_rendered(programs: Path, program_id: str, timeout: float = 60) -> None:
+    """Wait for the program's rendered file, then put other sound in its place (as someone
+    who could write the state folder might)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [p for p in programs.glob(f"{program_id}-*.mp3")
+                 if p.with_name(p.name + ".json").exists()]
+        if found:
+            subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+                            "sine=f=440:duration=3", "-f", "mp3", str(found[0])], check=True)
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{program_id} was not rendered ahead")
 
 
 def test_check_and_the_daemon_air_only_what_an_approver_on_the_list_signed(
@@ -294,7 +324,8 @@ def test_check_and_the_daemon_air_only_what_an_approver_on_the_list_signed(
     approve(ward, approver, "cat-dien.md")
     signed = ahead(20)
     (ward / "schedule.yaml").write_text(
-        SIGNED_SCHEDULE.format(signed=signed, unsigned=signed + dt.timedelta(seconds=30)),
+        SIGNED_SCHEDULE.format(signed=signed, unsigned=signed + dt.timedelta(seconds=30),
+                               swapped=signed + dt.timedelta(seconds=30)),
         encoding="utf-8")
     checked = broadcast_cli("check", "--schedule", str(ward / "schedule.yaml"), "--days", "1")
     assert checked.returncode == 1
@@ -304,14 +335,22 @@ def test_check_and_the_daemon_air_only_what_an_approver_on_the_list_signed(
 
     folder = Ward(ward)
     process = daemons.start(folder, tmp_path / "daemon.log")
-    rows = folder.wait_rows(2, timeout=90)
+    swap_when_rendered(folder.state / "renders" / "programs", "bi-trao")
+    assert oct(folder.state.stat().st_mode & 0o777) == "0o700", "the state folder is private"
+    rows = sorted(folder.wait_rows(3, timeout=90),
+                  key=lambda row: (str(row["scheduled"]), str(row["zone"])))
     assert process.terminate() == 0
-    assert [(r["program_id"], r["outcome"]) for r in rows] == [("ky", "aired"),
-                                                               ("chua-ky", "refused")]
+    assert [(r["program_id"], r["outcome"]) for r in rows] == [
+        ("ky", "aired"), ("chua-ky", "refused"), ("bi-trao", "refused")]
     [item] = json.loads(str(rows[0]["items"]))
-    assert item["approved_by"] == "Trần Văn Minh, Phó Chủ tịch UBND phường"
+    approval, _ = read_approval(ward / "scripts" / "cat-dien.md")
+    assert (item["approved_by"], item["key_id"], item["signature_id"]) == (
+        "Trần Văn Minh, Phó Chủ tịch UBND phường", approval.key_id, approval.signature_id)
     assert "has no signed approval" in str(rows[1]["reason"])
     assert "The fallback (chime) aired instead." in str(rows[1]["reason"])
+    assert "was changed on disk after it was made" in str(rows[2]["reason"])
+    assert "The fallback (chime) aired instead." in str(rows[2]["reason"])
+    assert json.loads(str(rows[2]["items"])) == [{"kind": "chime"}], "the tone never aired"
 
 
 def test_a_signed_script_edited_after_approval_airs_its_last_signed_version(

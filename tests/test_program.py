@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import time
@@ -106,12 +107,14 @@ def test_program_with_chimes_is_level_from_part_to_part(
     assert load_rendered(out) == result, "the sidecar reads back as it was written"
     sidecar = json.loads(out.with_name("program.mp3.json").read_text(encoding="utf-8"))
     assert list(sidecar) == ["kind", "program", "items", "figures", "target", "format",
-                             "rendered_at", "broadcast_version"]
+                             "rendered_at", "broadcast_version", "sha256"]
     assert sidecar["items"][2] == {"kind": "silence", "start_s": parts[2].start_s,
                                    "duration_s": 2.0}
-    assert sidecar["items"][1] == {**json.loads(
-        items[0].path.with_name(items[0].path.name + ".json").read_text(encoding="utf-8")
-    ), "start_s": parts[1].start_s, "duration_s": items[0].figures.duration_s}
+    item_sidecar = json.loads(
+        items[0].path.with_name(items[0].path.name + ".json").read_text(encoding="utf-8"))
+    assert item_sidecar.pop("sha256") == hashlib.sha256(items[0].path.read_bytes()).hexdigest()
+    assert sidecar["items"][1] == {**item_sidecar, "start_s": parts[1].start_s,
+                                   "duration_s": items[0].figures.duration_s}
 
 
 @pytest.mark.parametrize("program_id", ["sang", "chieu"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -32,7 +33,10 @@ def test_render_sample_script_with_espeak_lands_on_target(tmp_path: Path) -> Non
     assert sidecar["kind"] == "bulletin"
     assert sidecar["script"] == NOTICE
     assert sidecar["content_hash"].startswith("sha256:")
-    assert sidecar["approved_by"].startswith("Trần Văn Minh")
+    # The sample ward asks for signed approvals: the approver is the one on its trust list,
+    # not the script's own approved_by line.
+    assert sidecar["approved_by"].startswith("Người duyệt mẫu (chỉ để thử)")
+    assert sidecar["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert sidecar["engine"].startswith("espeak-ng:vi")
     assert sidecar["figures"]["duration_s"] == pytest.approx(seconds, abs=0.2)
     assert sidecar["format"]["sample_rate"] == 48000

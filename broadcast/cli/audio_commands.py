@@ -27,6 +27,7 @@ from broadcast.outputs import Output, parse_output_spec
 from broadcast.outputs.device import SoundCard
 from broadcast.outputs.icecast import IcecastMount
 from broadcast.outputs.player import Airing
+from broadcast.prerender import ward_rule
 from broadcast.render import render_bulletin
 from broadcast.schedule import LoudnessSettings
 from broadcast.vietnamese import TextDecodingError, chunk_spoken, decode_text, to_spoken
@@ -54,8 +55,11 @@ def render(
     script: Path, out: Path, speech: SpeechChoice, target_lufs: float, true_peak: float,
     bitrate: str, sample_rate: str,
 ) -> None:
-    """Render one approved script to a loudness-normalized audio file."""
-    bulletin = load_bulletin(script)
+    """Render one approved script to a loudness-normalized audio file.
+
+    A script in a ward folder must be approved as that ward's schedule.yaml says (signed,
+    for most wards); nothing unapproved is sent to a speech engine."""
+    bulletin = ward_rule(script).approve(load_bulletin(script))
     loudness = settings_from_options(
         LoudnessSettings, {"target_lufs": target_lufs, "true_peak_dbtp": true_peak},
         {("target_lufs",): "--target-lufs", ("true_peak_dbtp",): "--true-peak"},
@@ -86,7 +90,7 @@ def play_directly(source: Path, state: Path, speech: SpeechChoice, specs: tuple[
         if source.suffix.lower() not in SCRIPT_SUFFIXES:
             _play_and_report(source, outputs)
             return
-        bulletin = load_bulletin(source)
+        bulletin = ward_rule(source).approve(load_bulletin(source))
         settings = speech.settings(LoudnessTarget())
         with tempfile.TemporaryDirectory(prefix="broadcast-play-") as tmp:
             audio = Path(tmp) / "bulletin.wav"

@@ -148,11 +148,14 @@ class ControlServer:
         if group != -1:
             try:
                 os.chown(path, -1, group)
+                os.chown(path.parent, -1, group)
             except PermissionError:
                 log.error("control: the daemon may not give the socket to group '%s' (it is "
                           "not a member). Only its own user may use it.", settings.group)
                 mode &= 0o600
         os.chmod(path, mode)
+        # The group may pass through the state folder to the socket, not list or change it.
+        os.chmod(path.parent, 0o710 if mode & 0o060 else 0o700)
 
     def close(self) -> None:
         listener, self._listener = self._listener, None

@@ -153,8 +153,9 @@ class Cues:
         for settings, group in self.zones.groups(zones).items():
             outcome = reason = None
             try:
-                audio = (self._audio_within_budget(schedule, broadcast, settings) if sound is None
-                         else sound(settings))
+                audio = self.store.intact(
+                    self._audio_within_budget(schedule, broadcast, settings) if sound is None
+                    else sound(settings))
             except BroadcastError as exc:
                 outcome = "refused" if isinstance(exc, BulletinError) else "failed"
                 fallback = self._fallback(schedule, program, settings)
@@ -206,6 +207,12 @@ class Cues:
                      if b.key == row.occurrence]
             zone = next((z for z in schedule.zones if z.id == row.zone), None)
             audio = load_rendered(Path(row.audio)) if row.audio else None
+            if audio is not None:
+                try:
+                    audio = self.store.intact(audio)
+                except BroadcastError as exc:
+                    log.error("%s: %s", what, exc)
+                    audio = None
             if not found or zone is None or audio is None:
                 log.error("%s was cut and cannot be aired again (its program, zone or audio is "
                           "gone)", what)
@@ -256,13 +263,18 @@ class Cues:
         try:
             if isinstance(item, ScriptItem):
                 path = schedule.resolve(item.script)
-                return (prepare_script(path, settings, self.store, rule=approval_rule(schedule)),
-                        f"script {item.script}")
-            if isinstance(item, AudioItem):
+                audio = prepare_script(path, settings, self.store, rule=approval_rule(schedule))
+                what = f"script {item.script}"
+            elif isinstance(item, AudioItem):
                 path = schedule.resolve(item.audio)
-                return prepare_recording(path, settings.target, self.store), f"audio {item.audio}"
-            return prepare_chime(schedule.chime_file(item.chime), settings.target, self.store,
-                                 BUILT_IN.get(item.chime or "default", BUILT_IN_CHIME)), "chime"
+                audio = prepare_recording(path, settings.target, self.store)
+                what = f"audio {item.audio}"
+            else:
+                audio = prepare_chime(schedule.chime_file(item.chime), settings.target,
+                                      self.store, BUILT_IN.get(item.chime or "default",
+                                                               BUILT_IN_CHIME))
+                what = "chime"
+            return self.store.intact(audio), what
         except BroadcastError as exc:
             log.error("the fallback of %s cannot be prepared either: %s", program.id, exc)
             return None

@@ -24,6 +24,7 @@ from broadcast.daemon.state import DaemonOptions, DaemonState
 from broadcast.daemon.status import StatusWriter
 from broadcast.daemon.window import JobWindow
 from broadcast.daemon.zones import Zones
+from broadcast.fileio import private_folder
 from broadcast.planner import Broadcast
 from broadcast.prerender import RenderStore
 from broadcast.status import StatusBoard
@@ -46,6 +47,7 @@ class Daemon:
 
     def __init__(self, options: DaemonOptions) -> None:
         self.state = DaemonState(options, load_at_start(options))
+        private_folder(options.state_dir)
         self.store = RenderStore(options.state_dir / "renders", keep_last_good=True)
         self.asrun = AsRunLog(options.state_dir / "as-run.sqlite")
         self.board = StatusBoard(options.state_dir / "status.json")
