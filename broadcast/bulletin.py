@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -261,6 +262,20 @@ def parse_bulletin(text: str, path: Path) -> Bulletin:
         body=canonical_text(body),
         content_hash=content_hash(header.title, body),
     )
+
+
+NOTICE_TITLE = "Thông báo"
+"""The title of every typed notice (``broadcast say``): what an approver signs is its words."""
+
+
+def notice_script(text: str, *, approved_on: dt.date | None = None, **header: str) -> str:
+    """A typed notice as a script: the notice title, ``header``'s lines, then the words."""
+    lines = [f"{key}: {json.dumps(value, ensure_ascii=False)}"
+             for key, value in {"title": NOTICE_TITLE, **header}.items()]
+    if approved_on is not None:
+        lines.append(f"approved_on: {approved_on.isoformat()}")
+    body = text.replace("\r\n", "\n").strip()
+    return "---\n" + "\n".join(lines) + f"\n---\n\n{body}\n"
 
 
 def require_approved(bulletin: Bulletin) -> None:

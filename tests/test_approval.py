@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import getpass
 import json
 import os
 import subprocess
@@ -23,19 +24,23 @@ from broadcast.approval import (
     DOMAIN,
     ApprovalRule,
     approval_path,
+    key_id,
     load_trust_list,
     public_text,
     read_approval,
+    read_public,
     sign,
     signed_bytes,
     verify,
     write_approval,
 )
-from broadcast.bulletin import BulletinError, load_bulletin
+from broadcast.bulletin import BulletinError, load_bulletin, notice_script, parse_bulletin
+from broadcast.control.client import ask
+from broadcast.control.protocol import Say
 from broadcast.errors import BroadcastError
 from broadcast.prerender import RenderStore
 from tests.conftest import REPO, broadcast_cli
-from tests.daemon_tools import Daemons, Ward, ahead
+from tests.daemon_tools import TZ, Daemons, Ward, ahead, program
 
 PASSPHRASE = "mat-khau-cua-phuong"
 TODAY = dt.date(2026, 12, 3)
@@ -384,3 +389,61 @@ def test_the_sample_ward_airs_only_signed_words_and_every_script_is_signed() -> 
     assert listed.stdout.splitlines()[-1] == f"{len(scripts)} of {len(scripts)} scripts approved."
     assert all("approved by Người duyệt mẫu (chỉ để thử)" in line
                for line in listed.stdout.splitlines()[:-1])
+
+
+NOTICE = "Kính thưa bà con! Chiều nay phường phun thuốc diệt muỗi tại khu phố 1, bà con đóng cửa."
+
+
+def test_typed_notices_air_in_a_signed_ward_only_when_an_approver_signed_them(
+        ward: Path, approver: dict[str, str], tmp_path: Path, daemons: Daemons) -> None:
+    folder = Ward(ward)
+    trust(ward, entry(approver))
+    folder.write(program("sang", ahead(4 * 3600), "short"), extra="approval: signed\n")
+    daemon = daemons.start(folder, tmp_path / "daemon.log")
+    daemon.wait_for("control socket", timeout=60)
+
+    def run(*args: str, config: str, typed: str = "") -> subprocess.CompletedProcess[str]:
+        return broadcast_cli(*args, "--schedule", str(folder.schedule), "--state-dir",
+                             str(folder.state), env={**os.environ, "XDG_CONFIG_HOME": config},
+                             input=typed, timeout=120)
+
+    no_keys = str(tmp_path / "no-keys")
+    for unsigned in (run("say", NOTICE, config=no_keys),
+                     run("emergency", "--text", NOTICE, config=no_keys)):
+        assert unsigned.returncode == 1
+        assert "this ward airs only signed words. Sign the notice with your approver key" \
+            in unsigned.stderr
+    signed = run("say", NOTICE, config=approver["config"], typed=f"{PASSPHRASE}\n")
+    assert signed.returncode == 0, signed.stderr
+    assert "phun thuốc diệt muỗi tại khu phố một" in signed.stderr, "the spoken form is shown"
+    chime, said = folder.wait_rows(2, timeout=60)
+    assert (chime["outcome"], said["outcome"]) == ("aired", "aired")
+    [item] = [i for i in json.loads(str(said["items"])) if i["kind"] == "bulletin"]
+    assert (item["approved_by"], item["key_id"]) == (
+        "Trần Văn Minh, Phó Chủ tịch UBND phường", key_id(read_public(approver["key"])))
+
+    # A signature over other words does not carry over to these.
+    bulletin = parse_bulletin(notice_script(NOTICE), Path("notice.md"))
+    theirs = Ed25519PrivateKey.generate()
+    fields = sign(bulletin, theirs, name="Ai đó", position="", signed_at=dt.datetime.now(TZ))
+    with pytest.raises(BroadcastError, match=r"signed with a key that is not in approvers\.yaml"):
+        ask(folder.state, Say(command="say", text=NOTICE, approval=fields))
+    [signed_notice] = (folder.state / "notices").glob("*.md.approval")
+    mine = json.loads(signed_notice.read_text(encoding="utf-8"))
+    with pytest.raises(BroadcastError, match="was changed after it was approved: '1,' became '2,'"):
+        ask(folder.state, Say(command="say", text=NOTICE.replace("khu phố 1", "khu phố 2"),
+                              approval=mine))
+
+    folder.write(program("sang", ahead(4 * 3600), "short"),
+                 extra="approval: signed\ncontrol: {unsigned_emergency: true}\n")
+    daemon.wait_for("files changed", timeout=30)
+    urgent = run("emergency", "--text", NOTICE, config=no_keys)
+    assert urgent.returncode == 0, urgent.stderr
+    rows = folder.wait_rows(4, timeout=60)
+    assert daemon.terminate() == 0
+    assert [r["program_id"] for r in rows] == ["say-chime", "say", "emergency-alert",
+                                               "emergency"]
+    [item] = [i for i in json.loads(str(rows[3]["items"])) if i["kind"] == "bulletin"]
+    assert (item["approved_by"], item["key_id"]) == (f"{getpass.getuser()} (UNSIGNED emergency)",
+                                                     None)
+    assert "an UNSIGNED emergency message from" in daemon.text()

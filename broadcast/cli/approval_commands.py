@@ -6,9 +6,11 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from broadcast.approval import (
     TRUST_LIST,
@@ -22,7 +24,7 @@ from broadcast.approval import (
     verify,
     write_approval,
 )
-from broadcast.bulletin import Bulletin, load_bulletin
+from broadcast.bulletin import Bulletin, load_bulletin, notice_script, parse_bulletin
 from broadcast.cli.app import lexicon_for
 from broadcast.cli.daemon_commands import schedule_option
 from broadcast.errors import BroadcastError
@@ -77,12 +79,42 @@ def new_key_command(name: str, position: str, folder: Path | None) -> None:
     click.echo(card, nl=False)
 
 
+def _own_keys() -> list[Path]:
+    return sorted(key_folder().glob("*.pem")) if key_folder().is_dir() else []
+
+
 def _default_key() -> Path:
-    found = sorted(key_folder().glob("*.pem")) if key_folder().is_dir() else []
+    found = _own_keys()
     if len(found) != 1:
         raise click.UsageError(f"say which key to sign with: --key FILE (keys in "
                                f"{key_folder()}: {len(found)}).")
     return found[0]
+
+
+def _signer(key_file: Path) -> tuple[Ed25519PrivateKey, str, str]:
+    """The private key in ``key_file`` (its passphrase asked for) and the name and position
+    its card gives."""
+    private = private_key(key_file, _passphrase(f"Passphrase for {key_file.name}"))
+    card = key_file.with_suffix(".pub")
+    who = yaml.safe_load(card.read_text(encoding="utf-8"))[0] if card.is_file() else {}
+    return private, str(who.get("name") or "unknown"), str(who.get("position") or "")
+
+
+def sign_notice(text: str, key_file: Path | None) -> dict[str, Any] | None:
+    """A typed notice signed with ``key_file`` (by default the approver's one key, when they
+    have one); None when there is no key to sign with."""
+    if key_file is None:
+        found = _own_keys()
+        if len(found) != 1:
+            return None
+        key_file = found[0]
+    bulletin = parse_bulletin(notice_script(text), Path("notice.md"))
+    click.echo("-- the notice, as the voice will read it:", err=True)
+    for paragraph in bulletin.paragraphs:
+        click.echo(to_spoken(paragraph, lexicon_for(None)), err=True)
+    private, name, position = _signer(key_file)
+    return sign(bulletin, private, name=name, position=position,
+                signed_at=dt.datetime.now().astimezone())
 
 
 def _show(bulletin: Bulletin) -> None:
@@ -118,14 +150,11 @@ def approve(scripts: tuple[Path, ...], key_file: Path | None, valid_until: str |
     if not yes:
         click.confirm(f"Approve {len(bulletins)} script(s) to air exactly as shown?",
                       abort=True, err=True)
-    passphrase = _passphrase(f"Passphrase for {key_file.name}")
-    private = private_key(key_file, passphrase)
-    card = key_file.with_suffix(".pub")
-    who = yaml.safe_load(card.read_text(encoding="utf-8"))[0] if card.is_file() else {}
+    private, name, position = _signer(key_file)
     now = dt.datetime.now().astimezone()
     for bulletin in bulletins:
-        fields = sign(bulletin, private, name=str(who.get("name") or "unknown"),
-                      position=str(who.get("position") or ""), signed_at=now, valid_until=until)
+        fields = sign(bulletin, private, name=name, position=position, signed_at=now,
+                      valid_until=until)
         write_approval(bulletin.path, fields)
         click.echo(f"Approved: {bulletin.path.name} ({approval_path(bulletin.path).name})")
 

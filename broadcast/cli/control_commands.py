@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from broadcast.cli.app import SpeechChoice, speech_options
+from broadcast.cli.approval_commands import sign_notice
 from broadcast.cli.audio_commands import play_directly
 from broadcast.cli.daemon_commands import schedule_option, state_dir_option, ward_state_dir
 from broadcast.control.client import DaemonNotRunning, Reply, ask
@@ -46,6 +47,12 @@ def _seconds(value: str | None, option: str) -> float | None:
         return parse_duration(value).total_seconds()
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+KEY_OPTION = click.option(
+    "--key", "key_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Sign the typed words with this approver key (default: your one key, if you have "
+         "one; with none, the words go unsigned).")
 
 
 def ward_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -155,17 +162,21 @@ def play_command(target: str, targets: dict[str, Any], timing: dict[str, Any], s
 @click.option("--file", "text_file", type=click.Path(path_type=Path, dir_okay=False,
                                                       exists=True),
               help="Read the notice from this text file instead.")
+@KEY_OPTION
 @target_options
 @timing_options
 @ward_options
-def say(text: str | None, text_file: Path | None, targets: dict[str, Any],
-        timing: dict[str, Any], state: Path) -> None:
+def say(text: str | None, text_file: Path | None, key_file: Path | None,
+        targets: dict[str, Any], timing: dict[str, Any], state: Path) -> None:
     """Air a typed notice: rendered now (with the opening chime) and aired like a broadcast.
 
-    Your user and the exact text go on the as-run log. Only users listed in 'control: say'
-    of schedule.yaml may do this.
+    An approver signs the notice with their key (asked for its passphrase); a ward with
+    'approval: signed' airs only signed notices. Unsigned, only users listed in 'control: say'
+    of schedule.yaml may air one. Your user and the exact text go on the as-run log.
     """
-    _send(state, Say(command="say", text=_notice(text, text_file), **targets, **timing))
+    words = _notice(text, text_file)
+    _send(state, Say(command="say", text=words, approval=sign_notice(words, key_file),
+                     **targets, **timing))
 
 
 def _notice(text: str | None, text_file: Path | None) -> str:
@@ -190,17 +201,21 @@ def _notice(text: str | None, text_file: Path | None) -> str:
 @target_options
 @click.option("--repeat", type=click.IntRange(1, 10), default=1, show_default=True,
               help="How many times the message is read, back to back.")
+@KEY_OPTION
 @ward_options
 def emergency(target: str | None, text: str | None, targets: dict[str, Any], repeat: int,
-              state: Path) -> None:
+              key_file: Path | None, state: Path) -> None:
     """Cut in at once: the alert tone, then the message (a script, a recording, a program of
     the schedule, or --text). What was cut follows its program's on_interrupt. Airs in quiet
-    hours too."""
+    hours too. A --text message is signed like 'broadcast say' (see 'control:
+    unsigned_emergency' in docs/schedule.md)."""
     if (target is None) == (text is None):
         raise click.UsageError('give a script, recording or program, or --text "...", one of '
                                "the two.")
     _send(state, Emergency(command="emergency", target=None if target is None else
-                           _target(target), text=text, repeat=repeat, **targets))
+                           _target(target), text=text, repeat=repeat,
+                           approval=None if text is None else sign_notice(text, key_file),
+                           **targets))
 
 
 @click.command()

@@ -58,10 +58,15 @@ class Play(Targets, Timing):
     priority: Priority = "normal"
 
 
+Signed = Annotated[dict[str, Any], Field(max_length=20)]
+"""A typed notice's approval, as ``broadcast approve`` writes one (made at the CLI)."""
+
+
 class Say(Targets, Timing):
     command: Literal["say"]
     text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]
     priority: Priority = "normal"
+    approval: Signed | None = None
 
 
 class Emergency(Targets):
@@ -69,6 +74,7 @@ class Emergency(Targets):
     target: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
     text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)] | None = None
     repeat: Annotated[int, Field(ge=1, le=10)] = 1
+    approval: Signed | None = None
 
 
 class Stop(Targets):

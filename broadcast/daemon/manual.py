@@ -29,9 +29,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from pydantic import TypeAdapter, ValidationError
 
+from broadcast.approval import ApprovalRule, approval_path, write_approval
 from broadcast.asrun import AsRunLog
 from broadcast.assets import BUILT_IN, BUILT_IN_CHIME
-from broadcast.bulletin import read_bulletin
+from broadcast.bulletin import BulletinError, notice_script, read_bulletin
 from broadcast.control.protocol import (
     Cancel,
     Emergency,
@@ -192,7 +193,7 @@ class ManualDesk:
         schedule = self.state.schedule
         zones = self._zones(schedule, request)
         number = booked.id if booked is not None else self._number("request")
-        script = self._typed_notice(request.text, peer, number)
+        script, _ = self._typed_notice(schedule, request.text, peer, number, request.approval)
         what = f"typed notice ({len(request.text)} characters)"
         if request.at is not None or request.every is not None:
             order = _Order(self._program("say", f"notice from {peer.user}", request.priority),
@@ -232,7 +233,8 @@ class ManualDesk:
         zones = self._zones(schedule, request)
         number = self._number("request")
         if request.text is not None:
-            script = self._typed_notice(request.text, peer, number)
+            script, schedule = self._typed_notice(schedule, request.text, peer, number,
+                                                  request.approval, emergency=True)
             items: tuple[AiredItem, ...] = (ScriptItem(script=script),)
             what = f"typed emergency message ({len(request.text)} characters)"
         elif request.target is not None:
@@ -423,29 +425,54 @@ class ManualDesk:
             raise BroadcastError(f"there is no file {real}. Check the name.")
         return real
 
-    def _typed_notice(self, text: str, peer: Peer, number: int) -> Path:
-        """Words typed on the spot, as a script approved by whoever typed them.
+    def _typed_notice(self, schedule: Schedule, text: str, peer: Peer, number: int,
+                      approval: dict[str, Any] | None, *, emergency: bool = False,
+                      ) -> tuple[Path, Schedule]:
+        """Words typed on the spot, as a script; and the schedule to air it with.
 
-        This is the one place where typed words are approved: only users the schedule lets
-        ``say`` (and the daemon's own user and root) may approve them.
+        Signed by an approver at the CLI, the notice airs as any signed script. Unsigned, it is
+        approved by whoever typed it, which only users the schedule lets ``say`` (and the
+        daemon's own user and root) may do, and only where the ward accepts that: a ward that
+        asks for signed words refuses it, except an emergency when ``control:
+        unsigned_emergency`` allows (logged as unsigned).
         """
-        settings = self.state.schedule.control
-        if not may_say(peer, settings):
+        if not to_spoken(text, self.zones.settings.lexicon).strip(" \n.,;:!?-"):
+            raise BroadcastError("the text has nothing to read aloud. Type the notice's words.")
+        path = self.state.options.state_dir / "notices" / f"notice-{number:06d}.md"
+        header = {"category": "thông báo", "author": peer.user}
+        if approval is not None:
+            write_text_atomic(path, notice_script(text, **header))
+            write_approval(path, approval)
+            try:
+                bulletin = ApprovalRule.of("signed", schedule.base_dir).approve(
+                    read_bulletin(path)[0])
+            except BulletinError as exc:
+                path.unlink()
+                approval_path(path).unlink()
+                raise BroadcastError(f"the notice's signature does not hold: {exc.message}"
+                                     ) from None
+            if not approval_rule(schedule).signed:
+                assert bulletin.approved_by is not None
+                write_text_atomic(path, notice_script(text, **header,
+                                                      approved_by=bulletin.approved_by))
+            return path, schedule
+        if not may_say(peer, schedule.control):
             raise BroadcastError(f"user {peer.user} may not air typed notices. Ask the "
                                  "administrator to add you to 'control: say' in schedule.yaml, "
                                  "or play an approved script.")
-        if not to_spoken(text, self.zones.settings.lexicon).strip(" \n.,;:!?-"):
-            raise BroadcastError("the text has nothing to read aloud. Type the notice's words.")
+        unsigned = approval_rule(schedule).signed
+        if unsigned and not (emergency and schedule.control.unsigned_emergency):
+            raise BroadcastError("this ward airs only signed words. Sign the notice with your "
+                                 "approver key (add --key FILE), or play an approved script.")
+        if unsigned:
+            log.warning("request #%d: an UNSIGNED emergency message from %s airs "
+                        "(control: unsigned_emergency allows it)", number, peer.user)
+            schedule = schedule.model_copy(update={"approval": "header"})
+        approved_by = f"{peer.user} ({'UNSIGNED emergency' if unsigned else 'typed notice'})"
         today = dt.datetime.now(self.state.tz).date()
-        path = self.state.options.state_dir / "notices" / f"notice-{number:06d}.md"
-        body = text.replace("\r\n", "\n").strip()
-        header = {"title": f"Notice #{number}", "category": "thông báo",
-                  "author": peer.user, "approved_by": f"{peer.user} (typed notice)"}
-        front = "".join(f"{key}: {json.dumps(value, ensure_ascii=False)}\n"
-                        for key, value in header.items())
-        write_text_atomic(path, f"---\n{front}approved_on: {today.isoformat()}\n---\n\n"
-                                f"{body}\n")
-        return path
+        write_text_atomic(path, notice_script(text, **header, approved_by=approved_by,
+                                              approved_on=today))
+        return path, schedule
 
     @staticmethod
     def _program(program_id: str, name: str, priority: str) -> Program:
@@ -494,7 +521,7 @@ class ManualDesk:
         return starts
 
     def _manual(self, number: int, request: Request, peer: Peer) -> ManualRequest:
-        arguments = request.model_dump(exclude={"command"}, exclude_defaults=True)
+        arguments = request.model_dump(exclude={"command", "approval"}, exclude_defaults=True)
         return ManualRequest(number, request.command, peer.user,
                              json.dumps(arguments, ensure_ascii=False, sort_keys=True))
 

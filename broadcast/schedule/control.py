@@ -50,6 +50,11 @@ class ControlSettings(Model):
     say: list[str] = Field(
         [], description="Users who may air typed notices (broadcast say, emergency --text); "
                         "the daemon's own user and root always may.")
+    unsigned_emergency: bool = Field(
+        False, description="With approval: signed, a typed emergency message (emergency "
+                           "--text) may air without an approver's signature when a user "
+                           "listed in say sends it; each one is logged as unsigned. Other "
+                           "typed notices must be signed (broadcast say --key).")
 
 
 class RelaySource(Model):
