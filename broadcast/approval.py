@@ -35,9 +35,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from broadcast.bulletin import Bulletin, BulletinError, require_approved
+from broadcast.bulletin import ApprovalRecord, Bulletin, BulletinError, require_approved
 from broadcast.errors import BroadcastError, Location
-from broadcast.fileio import read_at_most, write_text_atomic
+from broadcast.fileio import file_sha256, read_at_most, write_text_atomic
 from broadcast.schedule import explain, in_file_order
 from broadcast.vietnamese import TextDecodingError, decode_text
 from broadcast.yamlsource import YamlSyntaxError, load_yaml
@@ -96,7 +96,8 @@ class Approval(BaseModel):
 
     format: Literal["broadcast-approval"]
     version: Literal[1]
-    kind: Literal["script"]
+    kind: Literal["script", "audio"]
+    """What was approved: a script's words, or a recording's file (its SHA-256)."""
     content_hash: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
     title: str
     text: str
@@ -122,13 +123,18 @@ def signed_bytes(fields: dict[str, Any]) -> bytes:
                                ensure_ascii=False).encode("utf-8")
 
 
-def sign(bulletin: Bulletin, private: Ed25519PrivateKey, *, name: str, position: str,
+def sign(bulletin: Bulletin | Path, private: Ed25519PrivateKey, *, name: str, position: str,
          signed_at: dt.datetime, valid_until: dt.date | None = None) -> dict[str, Any]:
-    """The approval of ``bulletin``'s words by the holder of ``private``, as the approval file
-    holds it."""
+    """The approval of ``bulletin``'s words (or of a recording, by its file's SHA-256) by the
+    holder of ``private``, as the approval file holds it."""
+    if isinstance(bulletin, Path):
+        what = {"kind": "audio", "content_hash": recording_hash(bulletin),
+                "title": bulletin.name, "text": ""}
+    else:
+        what = {"kind": "script", "content_hash": bulletin.content_hash,
+                "title": bulletin.title, "text": bulletin.body}
     fields: dict[str, Any] = {
-        "format": FORMAT, "version": VERSION, "kind": "script",
-        "content_hash": bulletin.content_hash, "title": bulletin.title, "text": bulletin.body,
+        "format": FORMAT, "version": VERSION, **what,
         "approver": {"name": name, "position": position,
                      "key": public_text(private.public_key())},
         "signed_at": signed_at.isoformat(timespec="seconds"),
@@ -136,6 +142,11 @@ def sign(bulletin: Bulletin, private: Ed25519PrivateKey, *, name: str, position:
     }
     fields["signature"] = base64.b64encode(private.sign(signed_bytes(fields))).decode()
     return fields
+
+
+def recording_hash(path: Path) -> str:
+    """What a recording's approval binds: its file's SHA-256."""
+    return "sha256:" + file_sha256(path)
 
 
 def write_approval(script: Path, fields: dict[str, Any]) -> Path:
@@ -283,12 +294,15 @@ class Verified:
         return self.approver.approved_by
 
 
-def verify(bulletin: Bulletin, approval: Approval, fields: dict[str, Any], trust: TrustList,
-           today: dt.date) -> Verified:
-    """Whether ``approval`` (its ``fields`` as written) approves ``bulletin`` as it is now;
-    :class:`BulletinError` saying in one line what does not hold (see the module doc)."""
-    where = Location(approval_path(bulletin.path))
-    name = bulletin.path.name
+def verify(bulletin: Bulletin | Path, approval: Approval, fields: dict[str, Any],
+           trust: TrustList, today: dt.date) -> Verified:
+    """Whether ``approval`` (its ``fields`` as written) approves ``bulletin`` (or a recording)
+    as it is now; :class:`BulletinError` saying in one line what does not hold (see the module
+    doc)."""
+    path = bulletin if isinstance(bulletin, Path) else bulletin.path
+    where = Location(approval_path(path))
+    name = path.name
+    kind = "audio" if isinstance(bulletin, Path) else "script"
     try:
         public = read_public(approval.approver.key)
         public.verify(base64.b64decode(approval.signature, validate=True), signed_bytes(fields))
@@ -318,7 +332,15 @@ def verify(bulletin: Bulletin, approval: Approval, fields: dict[str, Any], trust
     if approval.valid_until is not None and today > approval.valid_until:
         raise BulletinError(f"the approval of {name} ended on {approval.valid_until}. Ask for "
                             "a new approval.", where)
-    if approval.content_hash != bulletin.content_hash:
+    if approval.kind != kind:
+        raise BulletinError(f"the approval beside {name} is for {approval.kind} "
+                            f"'{approval.title}', not this file. Ask for a new approval.",
+                            where)
+    if isinstance(bulletin, Path):
+        if approval.content_hash != recording_hash(bulletin):
+            raise BulletinError(f"the recording {name} was changed after it was approved (its "
+                                "SHA-256 differs). Ask for a new approval.", where)
+    elif approval.content_hash != bulletin.content_hash:
         words = changed_words(f"{approval.title}\n{approval.text}",
                               f"{bulletin.title}\n{bulletin.body}")
         raise BulletinError(f"{name} was changed after it was approved: {words}. Ask for a new "
@@ -398,4 +420,17 @@ class ApprovalRule:
                           today or dt.date.today())
         return replace(bulletin, approved_by=verified.approved_by,
                        approved_on=approval.signed_at.date(), key_id=approval.key_id,
-                       signature_id=approval.signature_id)
+                       signature_id=approval.signature_id, approved_until=approval.valid_until)
+
+    def approve_recording(self, path: Path, today: dt.date | None = None,
+                          ) -> ApprovalRecord | None:
+        """The approval of the recording at ``path``: signed, it must hold (else
+        :class:`BulletinError` says why); by header, recordings need none (None)."""
+        if not self.signed:
+            return None
+        assert self.trust_list is not None
+        approval, fields = read_approval(path)
+        verified = verify(path, approval, fields, load_trust_list(self.trust_list),
+                          today or dt.date.today())
+        return ApprovalRecord(verified.approved_by, approval.signed_at.date(), approval.key_id,
+                              approval.signature_id)

@@ -156,8 +156,10 @@ class Bulletin:
     body: str
     content_hash: str
     key_id: str | None = None
-    """With a signed approval: the approver's key and the signature (short ids)."""
+    """With a signed approval: the approver's key and the signature (short ids), and the last
+    day the approval holds."""
     signature_id: str | None = None
+    approved_until: dt.date | None = None
 
     @property
     def approval(self) -> ApprovalRecord:

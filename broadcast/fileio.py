@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -52,6 +53,15 @@ def write_bytes_atomic(target: Path, data: bytes) -> None:
 def write_text_atomic(target: Path, text: str) -> None:
     """Write UTF-8 ``text`` to ``target`` atomically."""
     write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def private_folder(path: Path) -> Path:

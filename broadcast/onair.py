@@ -32,6 +32,7 @@ from broadcast.planner import Broadcast
 from broadcast.render import (
     BulletinSidecar,
     ProgramSidecar,
+    RecordingSidecar,
     RelaySidecar,
     RenderedAudio,
     Sidecar,
@@ -153,6 +154,8 @@ def _item_record(kind: str, item: Sidecar | RelaySidecar | None,
     script was rendered (a row of an older file)."""
     if isinstance(item, RelaySidecar):
         return {"kind": kind, "source": item.source}
+    if isinstance(item, RecordingSidecar) and item.file in approvals:
+        return {"kind": kind, "audio": item.file, **approvals[item.file].to_json()}
     if not isinstance(item, BulletinSidecar):
         return {"kind": kind}
     approval = approvals.get(item.content_hash) or ApprovalRecord(

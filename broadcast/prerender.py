@@ -31,7 +31,7 @@ from broadcast.assets import BUILT_IN, BUILT_IN_CHIME, Sound, synthesize
 from broadcast.audio import AudioError, LoudnessTarget, OutputFormat
 from broadcast.bulletin import ApprovalRecord, Bulletin, BulletinError, read_bulletin
 from broadcast.errors import BroadcastError
-from broadcast.fileio import write_bytes_atomic
+from broadcast.fileio import file_sha256, write_bytes_atomic
 from broadcast.planner import Broadcast
 from broadcast.render import (
     ProgressCallback,
@@ -39,7 +39,6 @@ from broadcast.render import (
     RelaySidecar,
     RenderedAudio,
     RenderSettings,
-    file_sha256,
     load_rendered,
     render_bulletin,
     render_program,
@@ -273,13 +272,17 @@ def prepare_script(
 
 
 def prepare_recording(
-    path: Path, target: LoudnessTarget, store: RenderStore, kind: str = "audio"
+    path: Path, target: LoudnessTarget, store: RenderStore, kind: str = "audio",
+    rule: ApprovalRule = HEADER_RULE,
 ) -> RenderedAudio:
-    """A recorded audio item brought to the loudness target, kept once per file content."""
+    """A recorded audio item brought to the loudness target, kept once per file content. A
+    recording (not a chime) must be approved as ``rule`` says."""
     if not path.is_file():
         raise AudioError(f"audio file '{path}' does not exist.")
+    approval = rule.approve_recording(path) if kind == "audio" else None
     out = store.items / f"{path.stem}-{_key(file_sha256(path), repr(target), kind)}.flac"
-    return store.once(out, lambda: render_recording(path, out, target, ITEM_FORMAT, kind))
+    audio = store.once(out, lambda: render_recording(path, out, target, ITEM_FORMAT, kind))
+    return audio if approval is None else audio.approved({str(path): approval})
 
 
 def prepare_chime(path: Path | None, target: LoudnessTarget, store: RenderStore,
@@ -323,7 +326,8 @@ def _relayed(schedule: Schedule, item: RelayItem, settings: RenderSettings,
         fallback = prepare_script(schedule.resolve(instead.script), settings, store,
                                   rule=approval_rule(schedule))
     elif isinstance(instead, AudioItem):
-        fallback = prepare_recording(schedule.resolve(instead.audio), settings.target, store)
+        fallback = prepare_recording(schedule.resolve(instead.audio), settings.target, store,
+                                     rule=approval_rule(schedule))
     elif isinstance(instead, ChimeItem):
         fallback = prepare_chime(schedule.chime_file(instead.chime), settings.target, store,
                                  BUILT_IN.get(instead.chime or "default", BUILT_IN_CHIME))
@@ -347,7 +351,8 @@ def prepare_program(
             parts.append(prepare_script(schedule.resolve(item.script), settings, store, progress,
                                         approval_rule(schedule)))
         elif isinstance(item, AudioItem):
-            parts.append(prepare_recording(schedule.resolve(item.audio), settings.target, store))
+            parts.append(prepare_recording(schedule.resolve(item.audio), settings.target, store,
+                                           rule=approval_rule(schedule)))
         elif isinstance(item, ChimeItem):
             parts.append(prepare_chime(
                 schedule.chime_file(item.chime), settings.target, store,

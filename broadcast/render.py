@@ -34,7 +34,7 @@ from broadcast.audio import (
 )
 from broadcast.bulletin import ApprovalRecord, Bulletin, BulletinError, require_approved
 from broadcast.errors import Location
-from broadcast.fileio import write_text_atomic
+from broadcast.fileio import file_sha256, write_text_atomic
 from broadcast.paragraph_mastering import ParagraphMastering
 from broadcast.schedule import ITEM_PAUSE_S, PARAGRAPH_PAUSE_S
 from broadcast.tts import ChunkCache, SpeechEngine, speak
@@ -345,14 +345,6 @@ class RenderedAudio(Generic[SidecarT]):
 
 def sidecar_path(audio: Path) -> Path:
     return audio.with_name(audio.name + ".json")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _finish(out: Path, metadata: SidecarT) -> RenderedAudio[SidecarT]:

@@ -22,7 +22,10 @@ from broadcast.schedule import (
     RotationItem,
     Schedule,
     ScriptItem,
+    SilenceItem,
 )
+
+ScheduledItem = ScriptItem | AudioItem | RotationItem | RelayItem | ChimeItem | SilenceItem
 
 SETTLE_S = 2.0
 """How long files must stay unchanged before a change counts: an editor or a copy that writes in
@@ -34,19 +37,37 @@ the schedule is not an edit."""
 Stamp = dict[Path, tuple[int, int]]
 
 
-def watched_files(schedule: Schedule) -> set[Path]:
-    """The schedule and every file it names."""
-    files: set[Path] = {schedule.source}
-    if schedule.tts.lexicon is not None:
-        files.add(schedule.resolve(schedule.tts.lexicon))
-    files.update(schedule.resolve(path) for path in schedule.chimes.values())
+def _aired_items(schedule: Schedule) -> list[ScheduledItem]:
+    """Every item the schedule may air: programs', fallbacks, campaigns', relays'."""
     items = [item for program in schedule.programs for item in program.items]
     items += [program.fallback for program in schedule.programs if program.fallback]
     items += [item for campaign in schedule.campaigns for item in campaign.items]
     items += [item.fallback for item in items
               if isinstance(item, RelayItem) and item.fallback is not None]
     items += [source.fallback for source in schedule.relay_sources if source.fallback]
-    for item in items:
+    return items
+
+
+def recordings(schedule: Schedule) -> set[Path]:
+    """The recorded audio the schedule airs (audio items, in rotations too): what an
+    approver signs, besides scripts. Chimes are signals, not content, and are not signed."""
+    files: set[Path] = set()
+    for item in _aired_items(schedule):
+        if isinstance(item, AudioItem):
+            files.add(schedule.resolve(item.audio))
+        elif isinstance(item, RotationItem):
+            files.update(schedule.resolve(entry.path) for entry in item.rotation
+                         if Path(entry.path).suffix.lower() not in SCRIPT_SUFFIXES)
+    return files
+
+
+def watched_files(schedule: Schedule) -> set[Path]:
+    """The schedule and every file it names."""
+    files: set[Path] = {schedule.source}
+    if schedule.tts.lexicon is not None:
+        files.add(schedule.resolve(schedule.tts.lexicon))
+    files.update(schedule.resolve(path) for path in schedule.chimes.values())
+    for item in _aired_items(schedule):
         if isinstance(item, ScriptItem):
             files.add(schedule.resolve(item.script))
         elif isinstance(item, AudioItem):

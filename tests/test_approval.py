@@ -34,11 +34,16 @@ from broadcast.approval import (
     verify,
     write_approval,
 )
+from broadcast.audio import LoudnessTarget
 from broadcast.bulletin import BulletinError, load_bulletin, notice_script, parse_bulletin
 from broadcast.control.client import ask
 from broadcast.control.protocol import Say
 from broadcast.errors import BroadcastError
-from broadcast.prerender import RenderStore
+from broadcast.onair import items_record
+from broadcast.planner import plan
+from broadcast.prerender import RenderStore, prepare_program
+from broadcast.render import RenderSettings
+from broadcast.schedule_file import load_schedule
 from tests.conftest import REPO, broadcast_cli
 from tests.daemon_tools import TZ, Daemons, Ward, ahead, program
 
@@ -244,7 +249,8 @@ def test_a_script_with_a_broken_header_is_not_signed(ward: Path,
 def test_approvals_lists_each_script_the_schedule_airs_with_its_state(
         ward: Path, approver: dict[str, str]) -> None:
     (ward / "schedule.yaml").write_text(
-        "ward:\n  name: Phường Thử\nzones:\n  - id: khu-pho-1\n    name: Cụm loa 1\n"
+        "ward:\n  name: Phường Thử\napproval: signed\nzones:\n  - id: khu-pho-1\n"
+        "    name: Cụm loa 1\n"
         "    groups: [all]\n"
         "programs:\n  - id: sang\n    name: Sáng\n    start: \"06:30\"\n    items:\n"
         "      - script: scripts/cat-dien.md\n      - script: scripts/other.md\n",
@@ -255,6 +261,10 @@ def test_approvals_lists_each_script_the_schedule_airs_with_its_state(
     other = ward / "scripts" / "other.md"
     other.write_text(other.read_text(encoding="utf-8").replace("khu phố 5", "khu phố 6"),
                      encoding="utf-8")
+    checked = broadcast_cli("check", "--schedule", str(ward / "schedule.yaml"), "--days", "9")
+    assert (f"Warning: cat-dien.md: its approval ends on {soon}, before it airs on "
+            f"{soon + dt.timedelta(days=1)} (sang). Ask for a new approval in time."
+            ) in checked.stderr
     listed = broadcast_cli("approvals", "--schedule", str(ward / "schedule.yaml"))
     assert listed.returncode == 1, listed.stderr
     lines = listed.stdout.splitlines()
@@ -447,3 +457,58 @@ def test_typed_notices_air_in_a_signed_ward_only_when_an_approver_signed_them(
     assert (item["approved_by"], item["key_id"]) == (f"{getpass.getuser()} (UNSIGNED emergency)",
                                                      None)
     assert "an UNSIGNED emergency message from" in daemon.text()
+
+
+def test_a_recording_airs_in_a_signed_ward_only_as_the_bytes_an_approver_signed(
+        ward: Path, approver: dict[str, str], tmp_path: Path) -> None:
+    recording = ward / "audio" / "loi-keu-goi.flac"
+    recording.parent.mkdir()
+
+    def record(hz: int) -> None:
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+                        f"sine=f={hz}:duration=2", str(recording)], check=True)
+
+    record(440)
+    (ward / "schedule.yaml").write_text(
+        "ward:\n  name: Phường Thử\napproval: signed\ntts:\n  engine: espeak\nzones:\n"
+        "  - id: khu-pho-1\n    name: Cụm loa 1\n    groups: [all]\n"
+        "programs:\n  - id: sang\n    name: Sáng\n    start: \"06:30\"\n    items:\n"
+        "      - audio: audio/loi-keu-goi.flac\n", encoding="utf-8")
+    trust(ward, entry(approver))
+
+    def checked() -> str:
+        result = broadcast_cli("check", "--schedule", str(ward / "schedule.yaml"), "--days", "2")
+        return result.stdout
+
+    assert "loi-keu-goi.flac has no signed approval (loi-keu-goi.flac.approval)" in checked()
+    shown = approve(ward, approver, "../audio/loi-keu-goi.flac")
+    assert "loi-keu-goi.flac: a recording" in shown and "listen to it in full" in shown
+    assert "Approved: loi-keu-goi.flac (loi-keu-goi.flac.approval)" in shown
+    assert checked().startswith("OK:")
+    listed = broadcast_cli("approvals", "--schedule", str(ward / "schedule.yaml")).stdout
+    assert listed.splitlines()[0].startswith(
+        "audio/loi-keu-goi.flac: approved by Trần Văn Minh, Phó Chủ tịch UBND phường on")
+
+    schedule = load_schedule(ward / "schedule.yaml")
+    [broadcast] = plan(schedule, dt.datetime.combine(dt.date.today(), dt.time(6), TZ),
+                       dt.datetime.combine(dt.date.today(), dt.time(7), TZ))
+    settings = RenderSettings(engines=(), lexicon=None, target=LoudnessTarget())
+    store = RenderStore(tmp_path / "renders")
+    [item] = items_record(prepare_program(schedule, broadcast, settings, store))
+    approval, _ = read_approval(recording)
+    assert item == {"kind": "audio", "audio": str(recording),
+                    "approved_by": "Trần Văn Minh, Phó Chủ tịch UBND phường",
+                    "approved_on": approval.signed_at.date().isoformat(),
+                    "key_id": approval.key_id, "signature_id": approval.signature_id,
+                    "start_s": 0.5, "duration_s": 2.0}
+
+    record(880)
+    assert ("the recording loi-keu-goi.flac was changed after it was approved (its SHA-256 "
+            "differs). Ask for a new approval.") in checked()
+    with pytest.raises(BulletinError, match="changed after it was approved"):
+        prepare_program(schedule, broadcast, settings, store)
+    approve(ward, approver, "cat-dien.md")
+    approval_path(recording).write_bytes(
+        approval_path(ward / "scripts" / "cat-dien.md").read_bytes())
+    assert ("the approval beside loi-keu-goi.flac is for script 'Thông báo cắt điện', not "
+            "this file.") in checked()

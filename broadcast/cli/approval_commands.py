@@ -20,6 +20,7 @@ from broadcast.approval import (
     private_key,
     public_text,
     read_approval,
+    recording_hash,
     sign,
     verify,
     write_approval,
@@ -28,10 +29,10 @@ from broadcast.bulletin import Bulletin, load_bulletin, notice_script, parse_bul
 from broadcast.cli.app import lexicon_for
 from broadcast.cli.daemon_commands import schedule_option
 from broadcast.errors import BroadcastError
-from broadcast.schedule import SCRIPT_SUFFIXES, parse_date
+from broadcast.schedule import AUDIO_SUFFIXES, SCRIPT_SUFFIXES, parse_date
 from broadcast.schedule_file import load_schedule
 from broadcast.vietnamese import to_spoken
-from broadcast.watch import watched_files
+from broadcast.watch import recordings, watched_files
 
 MIN_PASSPHRASE = 8
 
@@ -117,7 +118,15 @@ def sign_notice(text: str, key_file: Path | None) -> dict[str, Any] | None:
                 signed_at=dt.datetime.now().astimezone())
 
 
-def _show(bulletin: Bulletin) -> None:
+def _show(bulletin: Bulletin | Path) -> None:
+    if isinstance(bulletin, Path):
+        size = bulletin.stat().st_size
+        click.echo(f"== {bulletin.name}: a recording, {size / 1000:.0f} kB, SHA-256 "
+                   f"{recording_hash(bulletin).removeprefix('sha256:')}")
+        click.echo("-- listen to it in full before you approve it: the approval binds these "
+                   "exact bytes.")
+        click.echo()
+        return
     click.echo(f"== {bulletin.path.name}: {bulletin.title}")
     click.echo(bulletin.body)
     click.echo("-- as the voice will read it:")
@@ -135,8 +144,8 @@ def _show(bulletin: Bulletin) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask to confirm (the words are still shown).")
 def approve(scripts: tuple[Path, ...], key_file: Path | None, valid_until: str | None,
             yes: bool) -> None:
-    """Approve scripts: see their words and how the voice will read them, then sign them with
-    your key. Each approval is written beside its script (SCRIPT.approval)."""
+    """Approve scripts (and recordings): see their words and how the voice will read them,
+    then sign them with your key. Each approval is written beside its file (FILE.approval)."""
     until = None
     if valid_until is not None:
         try:
@@ -144,19 +153,31 @@ def approve(scripts: tuple[Path, ...], key_file: Path | None, valid_until: str |
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--valid-until") from None
     key_file = key_file or _default_key()
-    bulletins = [load_bulletin(script) for script in scripts]
+    bulletins = [_approvable(path) for path in scripts]
     for bulletin in bulletins:
         _show(bulletin)
     if not yes:
-        click.confirm(f"Approve {len(bulletins)} script(s) to air exactly as shown?",
+        click.confirm(f"Approve {len(bulletins)} file(s) to air exactly as shown?",
                       abort=True, err=True)
     private, name, position = _signer(key_file)
     now = dt.datetime.now().astimezone()
     for bulletin in bulletins:
         fields = sign(bulletin, private, name=name, position=position, signed_at=now,
                       valid_until=until)
-        write_approval(bulletin.path, fields)
-        click.echo(f"Approved: {bulletin.path.name} ({approval_path(bulletin.path).name})")
+        path = bulletin if isinstance(bulletin, Path) else bulletin.path
+        write_approval(path, fields)
+        click.echo(f"Approved: {path.name} ({approval_path(path).name})")
+
+
+def _approvable(path: Path) -> Bulletin | Path:
+    """A script as a bulletin, a recording as its path; anything else is refused."""
+    suffix = path.suffix.lower()
+    if suffix in SCRIPT_SUFFIXES:
+        return load_bulletin(path)
+    if suffix in AUDIO_SUFFIXES:
+        return path
+    raise BroadcastError(f"{path.name} is neither a script (.md, .txt) nor a recording "
+                         f"({', '.join(AUDIO_SUFFIXES)}), so it cannot be approved.")
 
 
 @click.command()
@@ -164,22 +185,23 @@ def approve(scripts: tuple[Path, ...], key_file: Path | None, valid_until: str |
 @click.option("--days", type=click.IntRange(0, 366), default=14, show_default=True,
               help="Say which approvals end within this many days.")
 def approvals(schedule_path: Path, days: int) -> None:
-    """The signed approval of every script the schedule uses: by whom and when, until when,
-    or why it does not hold (not approved, changed after approval, ...). Exits 1 when one does
-    not hold."""
+    """The signed approval of every script and recording the schedule uses: by whom and when,
+    until when, or why it does not hold (not approved, changed after approval, ...). Exits 1
+    when one does not hold."""
     schedule = load_schedule(schedule_path)
     trust = load_trust_list(schedule.base_dir / TRUST_LIST)
     today = dt.datetime.now(schedule.ward.tz).date()
     scripts = sorted(path for path in watched_files(schedule)
                      if path.suffix.lower() in SCRIPT_SUFFIXES)
+    files = [*scripts, *sorted(recordings(schedule))]
     failing = 0
-    for script in scripts:
+    for script in files:
         name = script.relative_to(schedule.base_dir).as_posix() \
             if script.is_relative_to(schedule.base_dir) else str(script)
         try:
-            bulletin = load_bulletin(script)
+            subject = load_bulletin(script) if script in scripts else script
             approval, fields = read_approval(script)
-            verified = verify(bulletin, approval, fields, trust, today)
+            verified = verify(subject, approval, fields, trust, today)
         except BroadcastError as exc:
             failing += 1
             click.echo(f"{name}: NOT APPROVED: {exc.message}")
@@ -191,6 +213,7 @@ def approvals(schedule_path: Path, days: int) -> None:
             ends = f", until {until}" + (f" (ends in {left} days)" if left <= days else "")
         click.echo(f"{name}: approved by {verified.approved_by} on "
                    f"{approval.signed_at:%Y-%m-%d}{ends}")
-    click.echo(f"{len(scripts) - failing} of {len(scripts)} scripts approved.")
+    recorded = " and recordings" if len(files) > len(scripts) else ""
+    click.echo(f"{len(files) - failing} of {len(files)} scripts{recorded} approved.")
     if failing:
         raise SystemExit(1)

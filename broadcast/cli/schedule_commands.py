@@ -13,12 +13,13 @@ from typing import Any
 import click
 
 from broadcast.approval import ApprovalRule
-from broadcast.bulletin import BulletinError, load_bulletin
+from broadcast.bulletin import Bulletin, BulletinError, load_bulletin
 from broadcast.errors import BroadcastError, Location
 from broadcast.estimate import Estimator
 from broadcast.planner import Broadcast, plan
 from broadcast.prerender import approval_rule, schedule_lexicon
 from broadcast.schedule import (
+    SCRIPT_SUFFIXES,
     AiredItem,
     AudioItem,
     ChimeItem,
@@ -258,17 +259,38 @@ def _pieces(line: str) -> list[tuple[int, str]]:
     return pieces
 
 
-def _script_problems(path: Path, lexicon: Lexicon, rule: ApprovalRule) -> list[BroadcastError]:
+def _script_problems(path: Path, lexicon: Lexicon, rule: ApprovalRule,
+                     uses: list[Broadcast]) -> list[BroadcastError]:
     try:
         bulletin = load_bulletin(path)
     except BulletinError as exc:
         return list(exc.problems)
     problems: list[BroadcastError] = []
     try:
-        rule.approve(bulletin)
+        approved = rule.approve(bulletin)
     except BroadcastError as exc:
         problems.append(exc)
+    else:
+        _warn_when_approval_ends(approved, uses)
     return problems + _leftovers(path, lexicon)
+
+
+def _recording_problems(path: Path, rule: ApprovalRule) -> list[BroadcastError]:
+    try:
+        rule.approve_recording(path)
+    except BroadcastError as exc:
+        return [exc]
+    return []
+
+
+def _warn_when_approval_ends(bulletin: Bulletin, uses: list[Broadcast]) -> None:
+    """A warning when a script's approval ends before one of its airings."""
+    until = bulletin.approved_until
+    after = [use for use in uses if until is not None and use.start.date() > until]
+    if after:
+        click.echo(f"Warning: {bulletin.path.name}: its approval ends on {until}, before it "
+                   f"airs on {after[0].start:%Y-%m-%d} ({after[0].program_id}). Ask for a new "
+                   "approval in time.", err=True)
 
 
 def _when(broadcasts: list[Broadcast]) -> str:
@@ -294,15 +316,18 @@ def check(schedule_path: Path, days: int) -> None:
     airings: dict[Path, list[Broadcast]] = {}
     for broadcast in broadcasts:
         for item in broadcast.items:
-            if isinstance(item, ScriptItem):
-                uses = airings.setdefault(schedule.resolve(item.script), [])
+            if isinstance(item, ScriptItem | AudioItem):
+                path = schedule.resolve(item.script if isinstance(item, ScriptItem)
+                                        else item.audio)
+                uses = airings.setdefault(path, [])
                 if broadcast not in uses:
                     uses.append(broadcast)
     lexicon = schedule_lexicon(schedule)
     rule = approval_rule(schedule)
     count = 0
     for path, uses in airings.items():
-        problems = _script_problems(path, lexicon, rule)
+        problems = (_script_problems(path, lexicon, rule, uses)
+                    if path.suffix.lower() in SCRIPT_SUFFIXES else _recording_problems(path, rule))
         for problem in problems:
             click.echo(str(problem))
         if problems:
@@ -312,8 +337,8 @@ def check(schedule_path: Path, days: int) -> None:
         _weaker(rule)
         _fail(count)
     click.echo(
-        f"OK: {schedule_path} is valid, and the {len(airings)} script"
-        f"{'s' if len(airings) != 1 else ''} airing in the next {days} days "
+        f"OK: {schedule_path} is valid, and the {len(airings)} file"
+        f"{'s' if len(airings) != 1 else ''} (scripts, recordings) airing in the next {days} days "
         f"({len(broadcasts)} broadcasts) are approved and read cleanly."
     )
     _weaker(rule)

@@ -267,7 +267,8 @@ class Cues:
                 what = f"script {item.script}"
             elif isinstance(item, AudioItem):
                 path = schedule.resolve(item.audio)
-                audio = prepare_recording(path, settings.target, self.store)
+                audio = prepare_recording(path, settings.target, self.store,
+                                          rule=approval_rule(schedule))
                 what = f"audio {item.audio}"
             else:
                 audio = prepare_chime(schedule.chime_file(item.chime), settings.target,

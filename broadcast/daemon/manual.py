@@ -406,6 +406,7 @@ class ManualDesk:
             return _Order(self._program("manual", bulletin.title, priority),
                           self._repeated((*opening, ScriptItem(script=path)), timing),
                           f"script {name}")
+        approval_rule(schedule).approve_recording(path)
         return _Order(self._program("manual", path.name, priority),
                       self._repeated((AudioItem(audio=path),), timing), f"audio {name}")
 
