@@ -45,7 +45,7 @@ from broadcast.prerender import RenderStore, prepare_program
 from broadcast.render import RenderSettings
 from broadcast.schedule_file import load_schedule
 from tests.conftest import REPO, broadcast_cli
-from tests.daemon_tools import TZ, Daemons, Ward, ahead, program
+from tests.daemon_tools import TZ, Daemons, Ward, ahead, program, zone
 
 PASSPHRASE = "mat-khau-cua-phuong"
 TODAY = dt.date(2026, 12, 3)
@@ -512,3 +512,99 @@ def test_a_recording_airs_in_a_signed_ward_only_as_the_bytes_an_approver_signed(
         approval_path(ward / "scripts" / "cat-dien.md").read_bytes())
     assert ("the approval beside loi-keu-goi.flac is for script 'Thông báo cắt điện', not "
             "this file.") in checked()
+
+
+def refusal_cases(ward: Path) -> dict[str, str]:
+    """Scripts signed (or not) in every way that must be refused, and the words of each
+    refusal. Five approvers are on the trust list; only the first may approve today."""
+    today = dt.date.today()
+    keys = [Ed25519PrivateKey.generate() for _ in range(6)]
+    names = ["Trần Văn Minh", "Lê Thị Hoa", "Phạm Văn Bình", "Ngô Thị Lan", "Đỗ Văn Nam"]
+    terms: list[dict[str, object]] = [
+        {}, {"revoked": {"date": today.isoformat(), "reason": "compromised"}},
+        {"revoked": {"date": "2026-01-01", "reason": "left_office"}},
+        {"valid_from": "2099-01-01"}, {"valid_until": "2000-01-01"}]
+    trust(ward, *({"name": name, "position": "Phó Chủ tịch", "key": public_text(key
+                                                                              .public_key()),
+                   **term} for name, key, term in zip(names, keys, terms, strict=False)))
+    now = dt.datetime.now(TZ)
+
+    def script(name: str, key: int | None = 0, *, valid_until: dt.date | None = None) -> Path:
+        path = ward / "scripts" / f"{name}.md"
+        path.write_text(SCRIPT.replace("khu phố 2", f"khu phố {name}"), encoding="utf-8")
+        if key is not None:
+            write_approval(path, sign(load_bulletin(path), keys[key], name=f"key {key}",
+                                      position="", signed_at=now, valid_until=valid_until))
+        return path
+
+    script("sua-chu").write_text(SCRIPT.replace("khu phố 2", "khu phố sửa"), encoding="utf-8")
+    approval_path(script("chep", None)).write_bytes(approval_path(script("goc")).read_bytes())
+    tampered = approval_path(script("sua-chu-ky"))
+    tampered.write_text(tampered.read_text("utf-8").replace("7 giờ", "8 giờ"), "utf-8")
+    garbled = approval_path(script("hong"))
+    garbled.write_bytes(garbled.read_bytes()[:200])
+    script("khong-ky", None)
+    script("khoa-la", 5)
+    script("lo-khoa", 1)
+    script("da-nghi", 2)
+    script("chua-nhiem-ky", 3)
+    script("het-nhiem-ky", 4)
+    script("het-han", valid_until=today - dt.timedelta(days=1))
+    return {
+        "sua-chu": "sua-chu.md was changed after it was approved: 'sua-chu' became 'sửa'.",
+        "chep": "chep.md was changed after it was approved: 'goc' became 'chep'.",
+        "sua-chu-ky": "the approval of sua-chu-ky.md does not match its signature: it was "
+                      "altered after signing.",
+        "hong": "hong.md.approval is damaged and cannot be read.",
+        "khong-ky": "khong-ky.md has no signed approval (khong-ky.md.approval).",
+        "khoa-la": "khoa-la.md is signed with a key that is not in approvers.yaml",
+        "lo-khoa": f"lo-khoa.md is signed with Lê Thị Hoa's key, revoked on {today} as "
+                   "compromised: none of its approvals count.",
+        "da-nghi": f"da-nghi.md was signed by Phạm Văn Bình on {today}, after they left office "
+                   "on 2026-01-01.",
+        "chua-nhiem-ky": f"chua-nhiem-ky.md was signed on {today}, before Ngô Thị Lan's term "
+                         "began (2099-01-01).",
+        "het-nhiem-ky": f"het-nhiem-ky.md was signed on {today}, after Đỗ Văn Nam's term "
+                        "ended (2000-01-01).",
+        "het-han": f"the approval of het-han.md ended on {today - dt.timedelta(days=1)}.",
+    }
+
+
+def test_each_refusal_is_given_by_check_and_render_and_the_daemon_airs_the_fallback(
+        ward: Path, tmp_path: Path, daemons: Daemons) -> None:
+    cases = refusal_cases(ward)
+    start = ahead(30)
+    folder = Ward(ward)
+    folder.write(
+        "".join(program(name, start, name, extra="    fallback: {chime: }\n").replace(
+            "zones: [all]", f"zones: [{name}]") for name in cases),
+        "".join(zone(name, f"{{type: file, folder: out-{name}}}") for name in cases),
+        extra="approval: signed\n")
+    daemon = daemons.start(folder, tmp_path / "daemon.log")
+
+    checked = broadcast_cli("check", "--schedule", str(folder.schedule), "--days", "1")
+    assert checked.returncode == 1
+    assert f"{len(cases)} problems." in checked.stdout
+    for name, words in cases.items():
+        assert words in checked.stdout, (name, checked.stdout)
+        out = tmp_path / f"{name}.mp3"
+        rendered = broadcast_cli("render", str(ward / "scripts" / f"{name}.md"), "-o",
+                                 str(out), "--engine", "espeak")
+        assert rendered.returncode == 1 and words in rendered.stderr, (name, rendered.stderr)
+        assert not out.exists(), "nothing unapproved is rendered"
+
+    rows = {row["program_id"]: row for row in folder.wait_rows(len(cases), timeout=120)}
+    assert daemon.terminate() == 0
+    for name, words in cases.items():
+        row = rows[name]
+        assert row["outcome"] == "refused", row
+        assert words in str(row["reason"]), (name, row["reason"])
+        assert str(row["reason"]).endswith("The fallback (chime) aired instead.")
+        assert json.loads(str(row["items"])) == [{"kind": "chime"}]
+        assert len(list((ward / f"out-{name}").glob("*.wav"))) == 1, "the fallback aired"
+
+    (ward / "approvers.yaml").chmod(0o664)
+    checked = broadcast_cli("check", "--schedule", str(folder.schedule), "--days", "1")
+    assert ("approvals cannot be trusted: " + str(ward / "approvers.yaml") + " may be changed "
+            "by other users, so anyone could add an approver. Fix it with: chmod go-w") \
+        in checked.stdout
