@@ -3,22 +3,25 @@
 Run: .venv/bin/python bench/bench_approval.py [--scripts 500] [--rounds 5]
 
 A ward folder is made in a temporary directory: ``scripts/`` holds N distinct Vietnamese
-bulletins (~1.5 kB each, every one with an ``approved_by`` line), each signed with one Ed25519
+bulletins (~1.2 kB each, every one with an ``approved_by`` line), each signed with one Ed25519
 key (``broadcast.approval.sign`` / ``write_approval``, a ``.approval`` file beside it), and
 ``approvers.yaml`` trusts that key. Measured: the time to approve all N scripts the way the daemon
 does when it loads a schedule, ``RenderStore.approved_bulletin(path, rule)`` for each script on a
-store that keeps last good scripts (a fresh store folder per round and mode, so both write their
-last-good copies, and signed also the copy of each approval).
+store that keeps last good scripts.
 
 - signed: ``ApprovalRule.of("signed", ward)``: the approval file is read and its signature,
-  trust-list entry and content hash checked (the trust list is read for each script, as
-  ``ApprovalRule.approve`` does).
+  trust-list entry and content hash checked.
 - baseline, header: ``ApprovalRule.of("header", ward)`` on the same scripts: only the
   ``approved_by`` line counts.
 
-Both run in the same process, alternating round by round (which goes first alternates too),
-after one warm-up pass of each that is not counted; each figure is the median total over the
-rounds. Target: signed adds at most 1.0 ms per script over header.
+Two loads are timed. "load" is every start and reload of a daemon whose store already keeps the
+scripts' last good copies (the figure the target is about). "first load" is a store seeing the
+scripts for the first time: it also writes each last good copy (and, signed, each approval's
+copy), atomically, so it is mostly disk time.
+
+Both modes run in the same process, alternating round by round (which goes first alternates
+too), after one warm-up pass of each that is not counted; each figure is the median total over
+the rounds. Target: signed adds at most 1.0 ms per script over header.
 """
 
 from __future__ import annotations
@@ -110,6 +113,16 @@ def load_all(store_root: Path, paths: list[Path], rule: ApprovalRule) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+def report(label: str, times: dict[str, list[float]], scripts: int) -> float:
+    """Print one load's figures; return the milliseconds added per script."""
+    header = statistics.median(times["header"])
+    signed = statistics.median(times["signed"])
+    added = (signed - header) / scripts
+    print(f"{label}: header (baseline) {header:7.1f} ms, signed {signed:7.1f} ms, "
+          f"added {added:6.3f} ms per script, signed / header {signed / header:5.2f} x")
+    return added
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scripts", type=int, default=500)
@@ -121,27 +134,22 @@ def main() -> None:
         rules = {"header": ApprovalRule.of("header", ward),
                  "signed": ApprovalRule.of("signed", ward)}
         for mode, rule in rules.items():
-            load_all(root / f"renders-warmup-{mode}", paths, rule)
-        times: dict[str, list[float]] = {mode: [] for mode in rules}
+            load_all(root / f"renders-{mode}", paths, rule)
+        load: dict[str, list[float]] = {mode: [] for mode in rules}
+        first: dict[str, list[float]] = {mode: [] for mode in rules}
         for round_ in range(args.rounds):
             order = list(rules) if round_ % 2 == 0 else list(reversed(rules))
             for mode in order:
-                times[mode].append(load_all(root / f"renders-{round_}-{mode}", paths,
+                load[mode].append(load_all(root / f"renders-{mode}", paths, rules[mode]))
+                first[mode].append(load_all(root / f"renders-{round_}-{mode}", paths,
                                             rules[mode]))
         size_kb = statistics.mean(path.stat().st_size for path in paths) / 1024
-        header = statistics.median(times["header"])
-        signed = statistics.median(times["signed"])
-        added = (signed - header) / args.scripts
         print(f"scripts: {args.scripts} (~{size_kb:.1f} kB each), median of {args.rounds} "
               "rounds")
-        print(f"header (baseline):  {header:8.1f} ms total  "
-              f"{header / args.scripts:6.3f} ms per script")
-        print(f"signed:             {signed:8.1f} ms total  "
-              f"{signed / args.scripts:6.3f} ms per script")
-        print(f"added per script:   {added:8.3f} ms")
-        print(f"signed / header:    {signed / header:8.2f} x")
+        added = report("load      ", load, args.scripts)
+        report("first load", first, args.scripts)
         verdict = "PASS" if added <= TARGET_MS else "FAIL"
-        print(f"target: at most {TARGET_MS:.1f} ms per script added: {verdict}")
+        print(f"target: loading adds at most {TARGET_MS:.1f} ms per script: {verdict}")
 
 
 if __name__ == "__main__":

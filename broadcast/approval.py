@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import stat
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -362,6 +363,25 @@ def load_trust_list(path: Path) -> TrustList:
     problem = trust_list_problem(path)
     if problem is not None:
         raise BroadcastError(f"approvals cannot be trusted: {problem}.", Location(path))
+    info = path.stat()
+    version = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    with _TRUSTED_LOCK:
+        kept = _TRUSTED.get(path)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    trust = _read_trust_list(path)
+    with _TRUSTED_LOCK:
+        _TRUSTED[path] = (version, trust)
+    return trust
+
+
+_TRUSTED: dict[Path, tuple[tuple[int, int, int, int], TrustList]] = {}
+"""Trust lists as last read, by file version: a schedule's scripts are checked against one
+list, read once (its modes are checked every time)."""
+_TRUSTED_LOCK = threading.Lock()
+
+
+def _read_trust_list(path: Path) -> TrustList:
     data = read_at_most(path, MAX_TRUST_LIST_BYTES)
     if data is None:
         raise BroadcastError("the trust list is far too large.", Location(path))
