@@ -98,7 +98,7 @@ def test_figures_in_the_sidecar_agree_with_an_independent_meter(
     assert list(sidecar) == [
         "kind", "script", "title", "content_hash", "approved_by", "approved_on", "engine",
         "chunks", "cache_hits", "retries", "paragraphs", "paragraphs_mastered", "warnings",
-        "figures", "target", "format", "rendered_at", "broadcast_version",
+        "figures", "target", "format", "rendered_at", "broadcast_version", "sha256",
     ]
     samples = decode(out)
     figures = sidecar["figures"]

@@ -336,12 +336,18 @@ def check(schedule_path: Path, days: int) -> None:
     if count:
         _weaker(rule)
         _fail(count)
+    scripts = sum(path.suffix.lower() in SCRIPT_SUFFIXES for path in airings)
+    what = _counted(scripts, "script") + (
+        f" and {_counted(len(airings) - scripts, 'recording')}" if len(airings) > scripts else "")
     click.echo(
-        f"OK: {schedule_path} is valid, and the {len(airings)} file"
-        f"{'s' if len(airings) != 1 else ''} (scripts, recordings) airing in the next {days} days "
+        f"OK: {schedule_path} is valid, and the {what} airing in the next {days} days "
         f"({len(broadcasts)} broadcasts) are approved and read cleanly."
     )
     _weaker(rule)
+
+
+def _counted(count: int, thing: str) -> str:
+    return f"{count} {thing}{'s' if count != 1 else ''}"
 
 
 def _weaker(rule: ApprovalRule) -> None:
