@@ -96,6 +96,9 @@ def _load(
 ) -> tuple[object, Positions]:
     try:
         node = loader.get_single_node()
+    except RecursionError:
+        raise YamlSyntaxError(f"blocks are nested far too deep. {advice}", Location(path)
+                              ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(path)
@@ -108,7 +111,23 @@ def _load(
     if node is None:
         positions.values[()] = (first_line, 1)
         return None, positions
-    return _construct(node, (), positions, loader, first_line), positions
+    return _construct(node, (), positions, loader, first_line, _Budget()), positions
+
+
+MAX_VALUES = 100_000
+"""Values a file may hold once its aliases (``*name``) are expanded: a schedule has a few
+thousand; an alias "bomb" would otherwise expand to millions and exhaust the memory."""
+MAX_DEPTH = 64
+"""Blocks inside blocks; a schedule nests about eight deep."""
+
+
+@dataclass
+class _Budget:
+    """What is left of :data:`MAX_VALUES`, and the nodes being built (an alias to one of them
+    would make the file contain itself)."""
+
+    values: int = MAX_VALUES
+    building: tuple[int, ...] = ()
 
 
 def _within(text: str, line: int, column: int) -> tuple[int, int]:
@@ -122,9 +141,35 @@ def _within(text: str, line: int, column: int) -> tuple[int, int]:
 
 def _construct(
     node: yaml.Node, where: YamlPath, positions: Positions, loader: yaml.SafeLoader,
-    first_line: int,
+    first_line: int, budget: _Budget,
 ) -> object:
-    positions.values[where] = (node.start_mark.line + first_line, node.start_mark.column + 1)
+    line, column = node.start_mark.line + first_line, node.start_mark.column + 1
+    positions.values[where] = (line, column)
+    here = Location(positions.path, line, column)
+    budget.values -= 1
+    if budget.values < 0:
+        raise YamlSyntaxError(
+            f"this file holds more than {MAX_VALUES:,} values once its aliases (*name) are "
+            "repeated out. Write the blocks out, or use fewer aliases.", here)
+    if len(where) > MAX_DEPTH:
+        raise YamlSyntaxError(f"blocks are nested more than {MAX_DEPTH} deep here. A schedule "
+                              "needs far fewer: check the indentation.", here)
+    if id(node) in budget.building:
+        raise YamlSyntaxError("the block that starts here contains an alias (*name) to "
+                              "itself, so it would never end. Remove that alias.", here)
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        budget.building = (*budget.building, id(node))
+        try:
+            return _collection(node, where, positions, loader, first_line, budget)
+        finally:
+            budget.building = budget.building[:-1]
+    return _scalar(node, loader)
+
+
+def _collection(
+    node: yaml.MappingNode | yaml.SequenceNode, where: YamlPath, positions: Positions,
+    loader: yaml.SafeLoader, first_line: int, budget: _Budget,
+) -> object:
     if isinstance(node, yaml.MappingNode):
         result: dict[object, object] = {}
         for key_node, value_node in node.value:
@@ -144,12 +189,11 @@ def _construct(
                 )
             positions.keys[(*where, name)] = (
                 key_node.start_mark.line + first_line, key_node.start_mark.column + 1)
-            result[name] = _construct(value_node, (*where, name), positions, loader, first_line)
+            result[name] = _construct(value_node, (*where, name), positions, loader,
+                                      first_line, budget)
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(child, (*where, i), positions, loader, first_line)
-                for i, child in enumerate(node.value)]
-    return _scalar(node, loader)
+    return [_construct(child, (*where, i), positions, loader, first_line, budget)
+            for i, child in enumerate(node.value)]
 
 
 def _scalar(node: yaml.Node, loader: yaml.SafeLoader) -> object:

@@ -331,9 +331,10 @@ def test_daemon_refuses_a_broken_schedule_with_line_numbers(ward: Ward) -> None:
         [sys.executable, "-m", "broadcast", "run", "--schedule", str(ward.schedule)],
         capture_output=True, text=True, timeout=60, cwd=REPO,
     )
-    assert result.returncode == 1
+    assert result.returncode == 78, "a code the service does not restart on: no crash loop"
     where = f"{ward.schedule}:{line_of(ward.schedule, 'strat:')}:5"
     assert f"{where}: unknown setting 'strat'. Did you mean 'start'?" in result.stderr
+    assert "Nothing can be aired until the schedule is fixed" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -113,7 +113,7 @@ class _Group(click.Group):
             if options is not None and options.debug:
                 raise
             click.echo(f"Error: {_plain(exc)}", err=True)
-            sys.exit(1)
+            sys.exit(getattr(exc, "exit_code", 1))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -43,17 +43,35 @@ def load_at_start(options: DaemonOptions) -> Schedule:
     last_good = _last_good(options)
     try:
         schedule, text = read_schedule(options.schedule_path)
-    except BroadcastError as exc:
+    except Exception as exc:
+        problem = str(exc) if isinstance(exc, BroadcastError) else (
+            f"{options.schedule_path}: cannot be read ({type(exc).__name__}: {exc}).")
         if not last_good.is_file():
-            raise
+            raise NoScheduleToAir(problem) from None
         log.error("%s\nStarting with the last good schedule instead (saved %s). Fix the "
-                  "file; the fix is picked up as soon as it is saved.", exc,
+                  "file; the fix is picked up as soon as it is saved.", problem,
                   dt.datetime.fromtimestamp(last_good.stat().st_mtime)
                   .astimezone().strftime("%Y-%m-%d %H:%M"))
-        return parse_schedule(last_good.read_text(encoding="utf-8"),
-                              options.schedule_path.resolve())
+        try:
+            return parse_schedule(last_good.read_text(encoding="utf-8"),
+                                  options.schedule_path.resolve())
+        except (BroadcastError, OSError, UnicodeDecodeError):
+            raise NoScheduleToAir(f"{problem}\nThe last good schedule ({last_good}) cannot "
+                                  "be used either.") from None
     keep_good(options, text)
     return schedule
+
+
+class NoScheduleToAir(BroadcastError):
+    """Neither the schedule nor a last good one can be aired: the daemon stops with
+    :attr:`exit_code` (EX_CONFIG), which the service unit does not restart on, so a broken
+    file is reported once instead of in a restart loop."""
+
+    exit_code = 78
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"{problem}\nNothing can be aired until the schedule is fixed; then "
+                         "start the daemon again.")
 
 
 def keep_good(options: DaemonOptions, text: str) -> None:
