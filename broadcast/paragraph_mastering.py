@@ -145,6 +145,9 @@ class ParagraphMastering:
         self._spoken: dict[tuple[str, int], tuple[list[SpeechClip], bool]] = {}
         self._by_key: dict[str, _Piece] = {}
         self._by_place: dict[tuple[str, int], _Piece] = {}
+        self._starts: dict[tuple[str, int], _Piece] = {}
+        """Where each piece begins, place by place: the same words said twice are two places
+        sharing one mastered piece."""
         self._threads = [
             threading.Thread(target=self._work, args=(number,), daemon=True,
                              name=f"broadcast-master-{number}")
@@ -210,6 +213,7 @@ class ParagraphMastering:
                     self._waiting = [p for p in self._waiting if p.engine == engine]
                     self._waiting.append(piece)
                     self._changed.notify()
+        self._starts[(engine, first)] = piece
         for index in range(first, first + len(paragraphs)):
             self._by_place[(engine, index)] = piece
 
@@ -240,10 +244,10 @@ class ParagraphMastering:
         with self._changed:
             self._complete = True
             self._changed.notify_all()
-        pieces = list(dict.fromkeys(self._by_place[(engine, i)].key for i in range(count)))
-        mastered = sum(len(self._by_key[key].paragraphs) for key in pieces
-                       if not self._by_key[key].reused)
-        return [self._by_key[key].result.result() for key in pieces], mastered
+        pieces = [self._starts[(engine, i)] for i in range(count) if (engine, i) in self._starts]
+        mastered = sum(len(piece.paragraphs) for piece in {id(p): p for p in pieces}.values()
+                       if not piece.reused)
+        return [piece.result.result() for piece in pieces], mastered
 
     def _kept(self, key: str) -> Mastered | None:
         cache = self.settings.cache

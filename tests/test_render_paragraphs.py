@@ -19,8 +19,9 @@ from broadcast.render import (
     load_rendered,
     render_bulletin,
 )
-from broadcast.tts import ChunkCache, GttsEngine
-from tests.audio_tools import decode, integrated_lufs, true_peak_dbtp
+from broadcast.tts import ChunkCache, EspeakEngine, GttsEngine
+from broadcast.vietnamese import default_lexicon
+from tests.audio_tools import best_alignment, decode, envelope, integrated_lufs, true_peak_dbtp
 from tests.fakes.google_tts import FakeGoogleTTS
 from tests.test_tts import BULLETIN, QUICK
 
@@ -168,3 +169,36 @@ def test_a_stricter_target_masters_the_paragraphs_again(
     samples = decode(out)
     assert integrated_lufs(samples) == pytest.approx(-20.0, abs=0.5)
     assert true_peak_dbtp(samples) <= -3.0
+
+
+HOTLINE = ("Mọi thắc mắc xin liên hệ đường dây nóng của Ủy ban nhân dân phường, số điện thoại "
+           "0263 3822 123, trong giờ hành chính các ngày làm việc.")
+NEWS = ("Sáng thứ Bảy tuần này, phường tổ chức tổng vệ sinh môi trường tại các tổ dân phố. "
+        "Đề nghị mỗi hộ gia đình cử ít nhất một người tham gia, mang theo chổi và bao đựng rác.")
+
+
+def test_a_paragraph_said_twice_airs_twice(tmp_path: Path) -> None:
+    """A hotline repeated at the end is common: every paragraph airs, in order, and the
+    repeat shares the speech and mastering already made."""
+    settings = RenderSettings(engines=(EspeakEngine(),), lexicon=default_lexicon(),
+                              cache=ChunkCache(tmp_path / "cache"))
+
+    def spoken(*paragraphs: str) -> tuple[RenderedAudio[BulletinSidecar], np.ndarray]:
+        text = ("---\ntitle: Thông báo\napproved_by: Trần Văn Minh, Phó Chủ tịch\n---\n\n"
+                + "\n\n".join(paragraphs) + "\n")
+        out = tmp_path / f"{len(paragraphs)}-{hash(paragraphs) & 0xFFFF}.wav"
+        result = render_bulletin(parse_bulletin(text, tmp_path / "x.md"), out, settings,
+                                 OutputFormat.for_path(out))
+        return result, decode(out)
+
+    _, hotline = spoken(HOTLINE)
+    _, once = spoken(HOTLINE, NEWS)
+    repeated, twice = spoken(HOTLINE, NEWS, HOTLINE)
+    assert repeated.metadata.paragraphs == 3
+    assert repeated.metadata.paragraphs_mastered == 0, "both pieces were kept from before"
+    pause = settings.pauses.between_paragraphs_s
+    expected = (len(once) + len(hotline)) / 48000 + pause
+    assert len(twice) / 48000 == pytest.approx(expected, abs=0.6), "three paragraphs aired"
+    ending = envelope(twice)[-len(envelope(hotline)):]
+    _, score = best_alignment(envelope(hotline)[20:-20], ending)
+    assert score > 0.9, "the hotline is heard again at the end"
