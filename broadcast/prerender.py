@@ -222,13 +222,16 @@ def approval_rule(schedule: Schedule) -> ApprovalRule:
 
 
 WARD_SCHEDULE = "schedule.yaml"
+WARD_LEVELS = 3
+"""A ward's scripts are in its folder, in scripts/, or one folder further down."""
 
 
 def ward_rule(script: Path) -> ApprovalRule:
     """How a script taken on its own (``broadcast render``, ``broadcast play``) must be
-    approved: as the ward it belongs to says, the nearest schedule.yaml in its folder or above
-    (signed when that file cannot be read); by its header when it is in no ward."""
-    for folder in script.resolve().parents:
+    approved: as the ward it belongs to says, the nearest schedule.yaml in its folder or up to
+    two folders above (signed when that file cannot be read); by its header when it is in no
+    ward."""
+    for folder in script.resolve().parents[:WARD_LEVELS]:
         path = folder / WARD_SCHEDULE
         if not path.is_file():
             continue
