@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationErr
 from broadcast.errors import BroadcastError, Location
 from broadcast.fileio import read_at_most
 from broadcast.schedule import explain, in_file_order
+from broadcast.schedule.values import parse_date
 from broadcast.vietnamese import TextDecodingError, decode_text
 from broadcast.yamlsource import YamlSyntaxError, load_yaml
 
@@ -101,9 +102,20 @@ def _approver(value: object) -> str | None:
 
 
 def _approval_date(value: object) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    raise ValueError("approved_on must be a date written as YYYY-MM-DD, for example 2026-05-04")
+    """The approval date, as schedule.yaml writes dates (YYYY-MM-DD or DD/MM/YYYY); a day
+    that has not come yet (anywhere: the machine may keep UTC) cannot be the day of an
+    approval."""
+    if value is None:
+        return None
+    try:
+        day = parse_date(value)
+    except ValueError:
+        raise ValueError("approved_on must be a date written as YYYY-MM-DD or DD/MM/YYYY, for "
+                         "example 2026-05-04") from None
+    if day > dt.date.today() + dt.timedelta(days=1):
+        raise ValueError(f"approved_on {day} is in the future. Write the day the script was "
+                         "approved")
+    return day
 
 
 def _tags(value: object) -> tuple[str, ...]:

@@ -83,6 +83,8 @@ def test_hash_ignores_line_endings_and_unicode_form_but_not_words(tmp_path: Path
         ("---\ncategory: bản tin\napproved_by: A\n---\nbody\n", 2, 1, "no 'title'"),
         ("---\ntitle: x\ncategory: tin vặt\n---\nbody\n", 3, 1, "category 'tin vặt'"),
         ("---\ntitle: x\napproved_on: hôm qua\n---\nbody\n", 3, 1, "YYYY-MM-DD"),
+        ("---\ntitle: x\napproved_on: 2099-01-01\n---\nbody\n", 3, 1,
+         "approved_on 2099-01-01 is in the future. Write the day the script was approved"),
         ("---\ntitle: x\n---\n\n\n", 4, 1, "no text"),
     ],
 )
@@ -174,3 +176,9 @@ def test_sample_scripts_are_approved_and_sized_for_air(sample_scripts: list[Path
         require_approved(bulletin)
         words = len(bulletin.body.split())
         assert 120 <= words <= 650, f"{path.name}: {words} words is not 1-4 minutes of speech"
+
+
+def test_the_approval_date_may_be_written_as_offices_write_it(tmp_path: Path) -> None:
+    text = "---\ntitle: x\napproved_by: Trần Văn Minh\napproved_on: 02/06/2026\n---\nbody\n"
+    bulletin = parse_bulletin(text, tmp_path / "a.md")
+    assert bulletin.approved_on is not None and bulletin.approved_on.isoformat() == "2026-06-02"

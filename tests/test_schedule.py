@@ -300,6 +300,11 @@ MISTAKES = [
          "khu-pho-1."],
         id="bad id"),
     pytest.param(
+        MINIMAL.replace("  - id: khu-pho-1\n", '  - id: "khu-pho-1\\n"\n'),
+        ["4:9: 'khu-pho-1\\n' cannot be an id: use lowercase letters, digits and '-', e.g. "
+         "khu-pho-1."],
+        id="id ending with a line break"),
+    pytest.param(
         MINIMAL.replace("    days: [mon, tue]", "    days: [mon, tue]\n    priority: urgent"),
         ["12:15: 'priority' must be one of 'normal', 'priority' or 'emergency'."],
         id="bad choice"),

@@ -53,7 +53,7 @@ _DAY_WORDS: dict[str, tuple[str, ...]] = {
     "weekend": WEEKDAYS[5:],
     "daily": WEEKDAYS,
 }
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 _CLOCK_RE = re.compile(r"(\d{1,2})(?::|h)(\d{2})(?::(\d{2}))?")
 _DURATION_RE = re.compile(
     r"(?:(\d+)(?:h|giờ))?(?:(\d+)(?:m|min|phút))?(?:(\d+(?:\.\d+)?)(?:s|giây))?"
@@ -158,9 +158,10 @@ def listify(value: object) -> object:
 
 
 def _slug(value: str) -> str:
-    if not _ID_RE.match(value):
+    if not _ID_RE.fullmatch(value):
         raise ValueError(
-            f"'{value}' cannot be an id: use lowercase letters, digits and '-', e.g. khu-pho-1"
+            f"'{value.encode('unicode_escape').decode()}' cannot be an id: use lowercase "
+            "letters, digits and '-', e.g. khu-pho-1"
         )
     return value
 
