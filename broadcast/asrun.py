@@ -27,10 +27,28 @@ CUT_BY_CRASH = "the daemon stopped during the broadcast (crash, kill or power cu
 CUT_BY_EMERGENCY = "cut by emergency"
 """How the reason on a row an emergency cut begins."""
 
-_ADDED_COLUMNS = {"offset_s": "REAL", "played_s": "REAL",
-                  "origin": "TEXT NOT NULL DEFAULT 'schedule'", "requested_by": "TEXT",
-                  "request": "TEXT"}
-"""Columns newer than the first as-run logs, added to an old log when it is opened."""
+_ADDED_COLUMNS = {
+    "offset_s": "ALTER TABLE airings ADD COLUMN offset_s REAL",
+    "played_s": "ALTER TABLE airings ADD COLUMN played_s REAL",
+    "origin": "ALTER TABLE airings ADD COLUMN origin TEXT NOT NULL DEFAULT 'schedule'",
+    "requested_by": "ALTER TABLE airings ADD COLUMN requested_by TEXT",
+    "request": "ALTER TABLE airings ADD COLUMN request TEXT",
+}
+"""Columns newer than the first as-run logs, added to an old log when it is opened. Every
+statement here is fixed text: nothing from outside is ever spliced into SQL."""
+
+_LEFT_AIRING = "SELECT * FROM airings WHERE outcome = 'airing' ORDER BY scheduled, id"
+_CUT_AND_NOT_FOLLOWED = (
+    "SELECT * FROM airings WHERE outcome = 'interrupted' AND ended >= ?"
+    " AND (reason = ? OR reason LIKE ?)"
+    " AND NOT EXISTS (SELECT 1 FROM airings later WHERE later.occurrence = airings.occurrence"
+    " AND later.zone = airings.zone AND later.attempt > airings.attempt)"
+    " ORDER BY scheduled, id")
+_PROBLEMS = (
+    "SELECT * FROM airings WHERE outcome IN ('interrupted', 'missed', 'failed', 'refused')"
+    " OR problems != '[]' ORDER BY COALESCE(ended, scheduled) DESC, id DESC LIMIT ?")
+_OF_REQUEST = ("SELECT * FROM airings WHERE json_extract(request, '$.id') = ?"
+               " ORDER BY scheduled, id")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS airings (
@@ -132,9 +150,9 @@ class AsRunLog:
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
         have = {record[1] for record in self._db.execute("PRAGMA table_info(airings)")}
-        for name, kind in _ADDED_COLUMNS.items():
+        for name, statement in _ADDED_COLUMNS.items():
             if name not in have:
-                self._db.execute(f"ALTER TABLE airings ADD COLUMN {name} {kind}")
+                self._db.execute(statement)
 
     def close(self) -> None:
         with self._lock:
@@ -205,7 +223,7 @@ class AsRunLog:
 
         A row's end is where its last progress note puts the cut (never later than ``now``).
         """
-        left = self.rows("outcome = 'airing'")
+        left = self._select(_LEFT_AIRING)
         for row in left:
             assert row.id is not None and row.started is not None
             played = (row.played_s or 0.0) - (row.offset_s or 0.0)
@@ -217,13 +235,8 @@ class AsRunLog:
         """Rows cut by a crash or an emergency since ``since`` whose broadcast has no later
         attempt yet: what a restarted daemon still owes (their programs say whether to restart,
         resume or drop them)."""
-        return self.rows(
-            "outcome = 'interrupted' AND ended >= ? AND (reason = ? OR reason LIKE ?)"
-            " AND NOT EXISTS (SELECT 1 FROM airings later WHERE later.occurrence ="
-            " airings.occurrence AND later.zone = airings.zone AND later.attempt >"
-            " airings.attempt)",
-            (_iso(since), CUT_BY_CRASH, f"{CUT_BY_EMERGENCY}%"),
-        )
+        return self._select(_CUT_AND_NOT_FOLLOWED,
+                            (_iso(since), CUT_BY_CRASH, f"{CUT_BY_EMERGENCY}%"))
 
     def has(self, occurrence: str, zone: str) -> bool:
         """Whether the occurrence has had its turn in the zone (any row at all)."""
@@ -234,20 +247,18 @@ class AsRunLog:
             ).fetchone()
         return found is not None
 
-    def rows(self, where: str = "1", values: tuple[object, ...] = (),
-             order: str = "scheduled, id", limit: int | None = None) -> list[Row]:
-        sql = f"SELECT * FROM airings WHERE {where} ORDER BY {order}"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+    def _select(self, query: str, values: tuple[object, ...] = ()) -> list[Row]:
         with self._lock:
-            found = self._db.execute(sql, values).fetchall()
+            found = self._db.execute(query, values).fetchall()
         return [_row(record) for record in found]
+
+    def of_request(self, number: int) -> list[Row]:
+        """The rows of a manual request, by its number."""
+        return self._select(_OF_REQUEST, (number,))
 
     def problems(self, limit: int = 5) -> list[Row]:
         """The latest rows that did not air as planned, newest first."""
-        return self.rows("outcome IN ('interrupted', 'missed', 'failed', 'refused')"
-                         " OR problems != '[]'",
-                         order="COALESCE(ended, scheduled) DESC, id DESC", limit=limit)
+        return self._select(_PROBLEMS, (limit,))
 
     def set_value(self, key: str, value: str) -> None:
         self._write("INSERT INTO daemon (key, value) VALUES (?, ?)"

@@ -640,8 +640,7 @@ class ManualDesk:
             return
         now = dt.datetime.now(self.state.tz)
         for booking in kept:
-            had = [row.scheduled for row in self.asrun.rows(
-                "json_extract(request, '$.id') = ?", (booking.id,))]
+            had = [row.scheduled for row in self.asrun.of_request(booking.id)]
             left = [start for start in booking.starts
                     if not any(abs((start - when).total_seconds()) < 0.01 for when in had)]
             owed = tuple(start for start in left if start > now - RESTORE_GRACE)
