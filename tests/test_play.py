@@ -107,9 +107,11 @@ def test_play_on_several_outputs_named_on_the_command_line(
     folder = tmp_path / "line-out"
     mount = "thu-tay"
     result_box: list[subprocess.CompletedProcess[str]] = []
+    address = f"icecast://source@127.0.0.1:{icecast.port}/{mount}"
     player = threading.Thread(target=lambda: result_box.append(broadcast_cli(
-        "play", str(rendered), "--output", f"file:{folder}", "--output", icecast.url(mount),
-        "--output", "file:/proc/no-such-place")))
+        "play", str(rendered), "--output", f"file:{folder}", "--output", address,
+        "--output", "file:/proc/no-such-place", "--password-env", "SOURCE_PASSWORD",
+        env={**os.environ, "SOURCE_PASSWORD": icecast.password})))
     player.start()
     listener = None
     deadline = time.monotonic() + 20
@@ -125,6 +127,7 @@ def test_play_on_several_outputs_named_on_the_command_line(
     assert result.returncode == 0, result.stderr
     assert "Warning: file /proc/no-such-place: cannot create the folder" in result.stderr
     assert icecast.password not in result.stdout + result.stderr
+    assert "password is on the command line" not in result.stderr
     assert f"on file {folder}, icecast 127.0.0.1:{icecast.port}/{mount}." in result.stdout
 
     [written] = folder.glob("*.wav")
@@ -146,3 +149,23 @@ def test_play_refuses_an_output_it_does_not_know(rendered: Path) -> None:
     assert result.stderr.strip() == (
         "Error: 'speaker:1' is not an output. Write device, device:SINK, file:FOLDER or "
         "icecast://USER:PASSWORD@HOST:PORT/MOUNT.")
+
+
+def test_a_password_on_the_command_line_is_warned_about_and_a_shared_file_refused(
+    rendered: Path, tmp_path: Path
+) -> None:
+    inline = broadcast_cli("play", str(rendered), "--output",
+                           "icecast://source:hunter2@127.0.0.1:9/thu")
+    assert ("Warning: the Icecast password is on the command line, where other users of this "
+            "machine can see it. Use --password-env or --password-file.") in inline.stderr
+    shared = tmp_path / "password"
+    shared.write_text("hunter2\n", encoding="utf-8")
+    shared.chmod(0o644)
+    refused = broadcast_cli("play", str(rendered), "--output", "icecast://source@127.0.0.1:9/thu",
+                            "--password-file", str(shared))
+    assert refused.returncode == 1
+    assert f"Error: {shared} may be read by other users. Protect it first: chmod 600" \
+        in refused.stderr
+    twice = broadcast_cli("play", str(rendered), "--output", "icecast://source:a@127.0.0.1:9/thu",
+                          "--password-env", "HOME")
+    assert "the password is given twice. Take it out of the address." in twice.stderr

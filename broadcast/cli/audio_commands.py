@@ -4,6 +4,7 @@ one directly, without the daemon."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -23,6 +24,7 @@ from broadcast.cli.app import (
 )
 from broadcast.daemon.lock import single_instance
 from broadcast.errors import BroadcastError
+from broadcast.fileio import read_at_most
 from broadcast.outputs import Output, parse_output_spec
 from broadcast.outputs.device import SoundCard
 from broadcast.outputs.icecast import IcecastMount
@@ -79,11 +81,39 @@ def render(
     )
 
 
+MAX_PASSWORD_BYTES = 1024
+
+
+def source_password(env: str | None, file: Path | None) -> str | None:
+    """An Icecast source password from an environment variable or a file (not readable by
+    other users), or None when neither is given."""
+    if env is not None and file is not None:
+        raise click.UsageError("give the password with --password-env or --password-file, "
+                               "not both.")
+    if env is not None:
+        value = os.environ.get(env)
+        if not value:
+            raise BroadcastError(f"the environment variable {env} is not set. Set it to the "
+                                 "Icecast source password.")
+        return value
+    if file is None:
+        return None
+    if file.stat().st_mode & 0o077:
+        raise BroadcastError(f"{file} may be read by other users. Protect it first: chmod 600 "
+                             f"{file}")
+    data = read_at_most(file, MAX_PASSWORD_BYTES)
+    if data is None or not data.strip():
+        raise BroadcastError(f"{file} does not hold a password (one line).")
+    return data.decode("utf-8", errors="replace").strip()
+
+
 def play_directly(source: Path, state: Path, speech: SpeechChoice, specs: tuple[str, ...],
-                  sink: str | None) -> None:
+                  sink: str | None, password: str | None = None) -> None:
     """Play a script or an audio file on this machine's outputs, without the daemon, holding
-    the ward's lock so that a daemon starting meanwhile does not talk over it."""
-    outputs = [parse_output_spec(spec) for spec in specs]
+    the ward's lock so that a daemon starting meanwhile does not talk over it. ``password`` is
+    the Icecast source password when the addresses leave it out."""
+    outputs = [IcecastMount.from_url(spec, password=password) if spec.startswith("icecast:")
+               else parse_output_spec(spec) for spec in specs]
     if sink or not outputs:
         outputs.append(SoundCard(sink))
     with single_instance(state, holder="broadcast play"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import click
 
 from broadcast.cli.app import SpeechChoice, speech_options
 from broadcast.cli.approval_commands import sign_notice
-from broadcast.cli.audio_commands import play_directly
+from broadcast.cli.audio_commands import play_directly, source_password
 from broadcast.cli.daemon_commands import schedule_option, state_dir_option, ward_state_dir
 from broadcast.control.client import DaemonNotRunning, Reply, ask
 from broadcast.control.protocol import (
@@ -132,9 +133,15 @@ def _target(target: str) -> str:
               help=f"Without a daemon only: where to play it: {SPEC_HELP}. Repeat for several "
                    "outputs (default: the sound device).")
 @click.option("--sink", help="Without a daemon only: PulseAudio sink or ALSA device.")
+@click.option("--password-env", metavar="NAME",
+              help="Without a daemon only: the environment variable that holds the Icecast "
+                   "source password (then write the address without it).")
+@click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Without a daemon only: a file that holds the Icecast source password.")
 @speech_options
 def play_command(target: str, targets: dict[str, Any], timing: dict[str, Any], state: Path,
-                 specs: tuple[str, ...], sink: str | None, speech: SpeechChoice) -> None:
+                 specs: tuple[str, ...], sink: str | None, password_env: str | None,
+                 password_file: Path | None, speech: SpeechChoice) -> None:
     """Play a program, a script or an audio file now (or --at a time), by hand.
 
     With the daemon running, it airs like a scheduled broadcast: on the zones' outputs, after
@@ -154,7 +161,12 @@ def play_command(target: str, targets: dict[str, Any], timing: dict[str, Any], s
                 raise BroadcastError(f"{exc} Without it, only a script or audio file can be "
                                      "played, now, on this machine's sound device.") from None
             click.echo("The daemon is not running: playing directly.", err=True)
-    play_directly(Path(target), state, speech, specs, sink)
+    password = source_password(password_env, password_file)
+    if any(urllib.parse.urlsplit(spec).password for spec in specs if spec.startswith("icecast:")):
+        click.echo("Warning: the Icecast password is on the command line, where other users "
+                   "of this machine can see it. Use --password-env or --password-file.",
+                   err=True)
+    play_directly(Path(target), state, speech, specs, sink, password)
 
 
 @click.command()

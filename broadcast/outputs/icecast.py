@@ -211,10 +211,12 @@ class IcecastMount(OutputBase):
 
     @classmethod
     def from_url(
-        cls, url: str, bitrate_kbps: int = 64, idle: Path | None = None
+        cls, url: str, bitrate_kbps: int = 64, idle: Path | None = None,
+        password: str | None = None,
     ) -> IcecastMount:
-        """A mount written as ``icecast://USER:PASSWORD@HOST:PORT/MOUNT`` on the command line."""
-        example = "icecast://source:PASSWORD@127.0.0.1:8000/khu-pho-1"
+        """A mount written as ``icecast://USER:PASSWORD@HOST:PORT/MOUNT`` on the command line,
+        or without the password when ``password`` gives it (from a variable or a file)."""
+        example = "icecast://source@127.0.0.1:8000/khu-pho-1 --password-env ICECAST_PASSWORD"
         parts = urllib.parse.urlsplit(url.strip())
         try:
             port = parts.port
@@ -224,14 +226,17 @@ class IcecastMount(OutputBase):
                 or parts.path.strip("/") == "":
             where = _redact(url, urllib.parse.unquote(parts.password or ""))
             raise OutputError(f"'{where}' is not an Icecast mount. Write it as {example}")
-        if not parts.password:
+        if parts.password and password is not None:
+            raise OutputError(f"icecast {parts.hostname}:{port}{parts.path}: the password is "
+                              "given twice. Take it out of the address.")
+        secret = urllib.parse.unquote(parts.password or "") or password
+        if not secret:
             raise OutputError(
                 f"icecast {parts.hostname}:{port}{parts.path}: no source password given. "
                 f"Write it as {example}"
             )
         user = urllib.parse.unquote(parts.username or "") or "source"
-        return cls(parts.hostname, port, parts.path, user, urllib.parse.unquote(parts.password),
-                   bitrate_kbps, idle)
+        return cls(parts.hostname, port, parts.path, user, secret, bitrate_kbps, idle)
 
     def describe(self) -> str:
         return f"icecast {self.host}:{self.port}{self.mount}"
