@@ -90,6 +90,11 @@ class Estimator:
         rate = self.schedule.tts.words_per_minute
         return words * 60.0 / rate + PARAGRAPH_PAUSE_S * max(paragraphs - 1, 0)
 
+    def is_audio(self, path: Path) -> bool:
+        self._audio(path)
+        stamp = _stamp(path)
+        return stamp is not None and _audio_seconds.get(stamp) is not None
+
     @staticmethod
     def _audio(path: Path) -> float:
         stamp = _stamp(path)

@@ -195,7 +195,7 @@ def schedule_lexicon(schedule: Schedule) -> Lexicon:
     lexicon = default_lexicon()
     if schedule.tts.lexicon is None:
         return lexicon
-    path = schedule.resolve(schedule.tts.lexicon)
+    path = schedule.ward_file(schedule.tts.lexicon)
     if not path.exists():
         return lexicon
     return lexicon.merged(load_lexicon(path))
@@ -326,11 +326,11 @@ def _relayed(schedule: Schedule, item: RelayItem, settings: RenderSettings,
     fallback: RenderedAudio | None = None
     instead = item.fallback or source.fallback
     if isinstance(instead, ScriptItem):
-        fallback = prepare_script(schedule.resolve(instead.script), settings, store,
+        fallback = prepare_script(schedule.ward_file(instead.script), settings, store,
                                   rule=approval_rule(schedule))
     elif isinstance(instead, AudioItem):
-        fallback = prepare_recording(schedule.resolve(instead.audio), settings.target, store,
-                                     rule=approval_rule(schedule))
+        fallback = prepare_recording(schedule.ward_file(instead.audio, sound=True),
+                                     settings.target, store, rule=approval_rule(schedule))
     elif isinstance(instead, ChimeItem):
         fallback = prepare_chime(schedule.chime_file(instead.chime), settings.target, store,
                                  BUILT_IN.get(instead.chime or "default", BUILT_IN_CHIME))
@@ -351,11 +351,11 @@ def prepare_program(
     notes: list[str] = []
     for item in broadcast.items:
         if isinstance(item, ScriptItem):
-            parts.append(prepare_script(schedule.resolve(item.script), settings, store, progress,
+            parts.append(prepare_script(schedule.ward_file(item.script), settings, store, progress,
                                         approval_rule(schedule)))
         elif isinstance(item, AudioItem):
-            parts.append(prepare_recording(schedule.resolve(item.audio), settings.target, store,
-                                           rule=approval_rule(schedule)))
+            parts.append(prepare_recording(schedule.ward_file(item.audio, sound=True),
+                                           settings.target, store, rule=approval_rule(schedule)))
         elif isinstance(item, ChimeItem):
             parts.append(prepare_chime(
                 schedule.chime_file(item.chime), settings.target, store,

@@ -240,6 +240,7 @@ def test_password_from_environment_or_file(
     mount = f"127.0.0.1:{icecast.port}/khu-pho-1"
     monkeypatch.setenv("ICECAST_TEST_PASSWORD", icecast.password)
     (tmp_path / "icecast.pass").write_text(icecast.password + "\n", encoding="utf-8")
+    (tmp_path / "icecast.pass").chmod(0o600)
     for output in (
         IcecastOutput(type="icecast", mount=mount, password_env="ICECAST_TEST_PASSWORD"),
         IcecastOutput(type="icecast", mount=mount, password_file=Path("icecast.pass")),
@@ -321,7 +322,14 @@ def test_missing_password_says_what_to_do(
     with pytest.raises(OutputError, match=r"secret\.txt.*Put the source password in it"):
         IcecastMount.from_settings(no_file, tmp_path)
 
+    (tmp_path / "secret.txt").write_text("hunter2\n", encoding="utf-8")
+    (tmp_path / "secret.txt").chmod(0o640)
+    with pytest.raises(OutputError, match=r"secret\.txt' may be read or changed by other users "
+                                          r"\(mode 0640\)\. Protect it: chmod 600"):
+        IcecastMount.from_settings(no_file, tmp_path)
+
     (tmp_path / "secret.txt").write_text("\n", encoding="utf-8")
+    (tmp_path / "secret.txt").chmod(0o600)
     with pytest.raises(OutputError, match=r"secret\.txt is empty"):
         IcecastMount.from_settings(no_file, tmp_path)
 

@@ -136,7 +136,8 @@ def test_existing_forms_stay_accepted(folder: Path) -> None:
 
 
 def test_every_item_kind_loads(folder: Path) -> None:
-    (folder / "chime.wav").write_bytes(b"")
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                    "sine=duration=1", str(folder / "chime.wav")], check=True)
     text = schedule_with(program(
         "    days: [mon]\n    items:\n      - chime:\n      - script: scripts/a.md\n"
         "      - silence: 2s\n      - relay: https://radio.example.vn/vov1.mp3\n"
@@ -448,3 +449,51 @@ def test_the_schedule_package_reads_no_script_or_audio() -> None:
     for stage in ("broadcast.audio", "broadcast.tts", "broadcast.vietnamese",
                   "broadcast.bulletin"):
         assert stage not in loaded
+
+
+def test_no_path_leads_out_of_the_ward_folder(folder: Path, tmp_path_factory:
+                                              pytest.TempPathFactory) -> None:
+    """script:, audio:, chimes, idle sounds and fallbacks are refused when they lead out of
+    the ward folder: absolute, with '..', or through a link; sounds may come from audio_roots."""
+    outside = tmp_path_factory.mktemp("elsewhere")
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                    "sine=duration=1", str(outside / "jingle.flac")], check=True)
+    (folder / "scripts" / "link.md").symlink_to("/etc/passwd")
+    text = MINIMAL.replace("      - script: scripts/a.md\n", (
+        "      - script: /etc/shadow\n"
+        f"      - script: {'../' * 12}etc/hostname\n"
+        "      - script: scripts/link.md\n"
+        f"      - audio: {outside}/jingle.flac\n"
+        "    fallback: {audio: /etc/passwd}\n"))
+    text += f"chimes:\n  default: {outside}/jingle.flac\n"
+    errors = errors_of(text, folder)
+    assert errors == [
+        f"{folder}/schedule.yaml:13:17: script file '/etc/shadow' is outside the ward folder, "
+        "so it may not be used. Copy it into the ward folder.",
+        f"{folder}/schedule.yaml:14:17: script file '{'../' * 12}etc/hostname' (that is "
+        "/etc/hostname) "
+        "is outside the ward folder, so it may not be used. Copy it into the ward folder.",
+        f"{folder}/schedule.yaml:15:17: script file 'scripts/link.md' (that is /etc/passwd) is "
+        "outside the ward folder, so it may not be used. Copy it into the ward folder.",
+        f"{folder}/schedule.yaml:16:16: audio file '{outside}/jingle.flac' is outside the ward "
+        "folder, so it may not be used. Copy it into the ward folder or to a folder listed in "
+        "audio_roots.",
+        f"{folder}/schedule.yaml:17:23: audio file '/etc/passwd' is outside the ward folder, so it "
+        "may not be used. Copy it into the ward folder or to a folder listed in audio_roots.",
+        f"{folder}/schedule.yaml:19:12: chime file '{outside}/jingle.flac' is outside the ward "
+        "folder, so it may not be used. Copy it into the ward folder or to a folder listed in "
+        "audio_roots.",
+    ]
+    shared = text.replace("chimes:", f"audio_roots: [{outside}]\nchimes:")
+    assert all(str(outside) not in error for error in errors_of(shared, folder)), \
+        "a shared sound folder, once listed, may be used"
+
+
+def test_a_sound_file_that_is_not_sound_is_an_error_at_its_line(folder: Path) -> None:
+    (folder / "audio").mkdir()
+    (folder / "audio" / "nhac-hieu.mp3").write_text("không phải âm thanh", encoding="utf-8")
+    text = MINIMAL.replace("      - script: scripts/a.md\n",
+                           "      - script: scripts/a.md\n      - audio: audio/nhac-hieu.mp3\n")
+    assert errors_of(text, folder) == [
+        f"{folder}/schedule.yaml:14:16: audio file 'audio/nhac-hieu.mp3' is not a sound file "
+        "that can be played. Use an MP3, WAV, FLAC or OGG file."]

@@ -27,7 +27,7 @@ from broadcast.errors import BroadcastError
 from broadcast.fileio import read_at_most
 from broadcast.outputs import Output, parse_output_spec
 from broadcast.outputs.device import SoundCard
-from broadcast.outputs.icecast import IcecastMount
+from broadcast.outputs.icecast import MAX_PASSWORD_BYTES, IcecastMount
 from broadcast.outputs.player import Airing
 from broadcast.prerender import ward_rule
 from broadcast.render import render_bulletin
@@ -79,9 +79,6 @@ def render(
         f"true peak {figures.true_peak_dbtp:.1f} dBTP, engine {meta.engine}, "
         f"{meta.chunks} chunks ({meta.cache_hits} from cache), {meta.retries} retries"
     )
-
-
-MAX_PASSWORD_BYTES = 1024
 
 
 def source_password(env: str | None, file: Path | None) -> str | None:

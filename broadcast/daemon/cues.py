@@ -262,11 +262,11 @@ class Cues:
             return None
         try:
             if isinstance(item, ScriptItem):
-                path = schedule.resolve(item.script)
+                path = schedule.ward_file(item.script)
                 audio = prepare_script(path, settings, self.store, rule=approval_rule(schedule))
                 what = f"script {item.script}"
             elif isinstance(item, AudioItem):
-                path = schedule.resolve(item.audio)
+                path = schedule.ward_file(item.audio, sound=True)
                 audio = prepare_recording(path, settings.target, self.store,
                                           rule=approval_rule(schedule))
                 what = f"audio {item.audio}"

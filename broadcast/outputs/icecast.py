@@ -20,9 +20,11 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from broadcast.fileio import read_at_most
 from broadcast.outputs.base import BYTES_PER_SECOND, SAMPLE_RATE, OutputBase, OutputError
 from broadcast.outputs.icecast_source import Encoder, EncoderGone, source_request
 from broadcast.schedule import IcecastOutput
+from broadcast.schedule.checks import secret_problem
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,8 @@ LEAD_S = 0.2
 and small, so program audio starts promptly."""
 AHEAD_BYTES = int(BYTES_PER_SECOND * 0.2)
 """A sink's writer waits while more than this is queued."""
+MAX_PASSWORD_BYTES = 1024
+"""A source password file holds one short line."""
 MAX_BEHIND_S = 0.5
 """A feeder further behind than this (a starved machine) skips ahead rather than catch up."""
 TEND_EVERY = 5
@@ -189,8 +193,14 @@ class IcecastMount(OutputBase):
         else:
             assert output.password_file is not None
             path = base_dir / output.password_file
+            problem = secret_problem(path)
+            if problem is not None:
+                raise OutputError(f"{where}: {problem}")
             try:
-                password = path.read_text(encoding="utf-8").strip()
+                data = read_at_most(path, MAX_PASSWORD_BYTES)
+                if data is None:
+                    raise OutputError(f"{where}: {path} is far too large to be a password file.")
+                password = data.decode("utf-8", errors="replace").strip()
             except OSError as exc:
                 raise OutputError(
                     f"{where}: cannot read the password file {path} ({exc.strerror}). Put the "

@@ -42,6 +42,10 @@ class ItemLengths(Protocol):
 
     def seconds(self, item: AiredItem) -> float: ...
 
+    def is_audio(self, path: Path) -> bool:
+        """Whether ``path`` is a sound file the player can read."""
+        ...
+
 
 @dataclass(frozen=True)
 class Rows:
@@ -76,6 +80,23 @@ class _Pools:
         return found
 
 
+_SOUNDS = frozenset({"audio", "chime", "idle sound"})
+"""What may also come from the schedule's audio_roots."""
+
+
+def secret_problem(path: Path) -> str | None:
+    """Why ``path`` cannot hold a password, or None."""
+    try:
+        info = path.stat()
+    except OSError:
+        return (f"password file '{path}' does not exist. Put the source password in it, alone "
+                "on one line, readable by the daemon's user only.")
+    if info.st_mode & 0o077:
+        return (f"password file '{path}' may be read or changed by other users (mode "
+                f"{info.st_mode & 0o777:04o}). Protect it: chmod 600 {path}")
+    return None
+
+
 class Checker:
     """Checks that need the whole file: references, files, dates, pool sizes; lengths and
     overlaps with the items' lengths from ``estimate``."""
@@ -100,6 +121,10 @@ class Checker:
             self.outputs(zone, ("zones", row))
         for name, path in self.schedule.chimes.items():
             self.exists("chime", path, ("chimes", name))
+        lexicon = self.schedule.tts.lexicon
+        problem = None if lexicon is None else self.schedule.escapes(lexicon)
+        if problem is not None:
+            self.fail(f"lexicon file {problem}.", ("tts", "lexicon"))
         for row, campaign in zip(self.rows.campaigns, self.schedule.campaigns, strict=True):
             self.campaign(campaign, ("campaigns", row))
         timing = _LengthChecks(self.schedule, self.rows, self.pools, self.estimate, self.fail)
@@ -230,11 +255,30 @@ class Checker:
                 self.exists(what, path, (*where, "outputs", index, setting))
 
     def exists(self, kind: str, path: Path, where: YamlPath) -> bool:
-        if self.schedule.resolve(path).is_file():
-            return True
-        self.fail(f"{kind} file '{path}' does not exist. Check the name; paths are relative to "
-                  f"{self.schedule.source.name}.", where)
-        return False
+        if kind == "password":
+            return self.secret(path, where)
+        problem = self.schedule.escapes(path, sound=kind in _SOUNDS)
+        if problem is not None:
+            self.fail(f"{kind} file {problem}.", where)
+            return False
+        found = self.schedule.resolve(path)
+        if not found.is_file():
+            self.fail(f"{kind} file '{path}' does not exist. Check the name; paths are relative "
+                      f"to {self.schedule.source.name}.", where)
+            return False
+        if kind in _SOUNDS and not self.estimate.is_audio(found):
+            self.fail(f"{kind} file '{path}' is not a sound file that can be played. Use an "
+                      "MP3, WAV, FLAC or OGG file.", where)
+            return False
+        return True
+
+    def secret(self, path: Path, where: YamlPath) -> bool:
+        """A password file: it may be anywhere (it is no file of the ward's), but only its owner
+        may read it, so no operator's edit can point it at their own file."""
+        problem = secret_problem(self.schedule.resolve(path))
+        if problem is not None:
+            self.fail(problem, where)
+        return problem is None
 
     def chime(self, item: ChimeItem, where: YamlPath) -> None:
         name = item.chime

@@ -210,6 +210,10 @@ class Schedule(Model):
     relay_sources: list[RelaySource] = Field(
         [], description="The live streams the ward may relay; relays name only these."
     )
+    audio_roots: list[Path] = Field(
+        [], description="Folders outside the ward folder that sounds (audio items, chimes, "
+                        "idle sounds) may come from, e.g. a shared jingle folder. Scripts and "
+                        "everything else must be inside the ward folder.")
     source: SkipJsonSchema[Path] = Field(default=Path("schedule.yaml"), exclude=True)
 
     _zone_ids: dict[str, tuple[str, ...]] = PrivateAttr({})
@@ -232,6 +236,26 @@ class Schedule(Model):
     def resolve(self, path: Path) -> Path:
         """A path from the file, made absolute against the file's folder."""
         return path if path.is_absolute() else (self.base_dir / path)
+
+    def escapes(self, path: Path, *, sound: bool = False) -> str | None:
+        """Why ``path`` may not be used, or None: every file the schedule names must be inside
+        the ward folder, links followed (a sound may also be in one of ``audio_roots``)."""
+        real = self.resolve(path).resolve()
+        roots = [self.base_dir, *(self.resolve(root) for root in self.audio_roots if sound)]
+        if any(real.is_relative_to(root.resolve()) for root in roots):
+            return None
+        shown = f"'{path}' (that is {real})" if real != self.resolve(path) else f"'{path}'"
+        extra = " or to a folder listed in audio_roots" if sound else ""
+        return (f"{shown} is outside the ward folder, so it may not be used. Copy it into the "
+                f"ward folder{extra}")
+
+    def ward_file(self, path: Path, *, sound: bool = False) -> Path:
+        """``path`` made absolute, once more checked to be inside the ward folder (a link may
+        have changed since the schedule was checked); :class:`BroadcastError` if not."""
+        problem = self.escapes(path, sound=sound)
+        if problem is not None:
+            raise BroadcastError(f"{problem}.")
+        return self.resolve(path)
 
     def zones_for(self, targets: list[str]) -> list[Zone]:
         """Zones named by id or group, in file order, each once."""
@@ -263,7 +287,7 @@ class Schedule(Model):
     def chime_file(self, name: str | None) -> Path | None:
         """The sound file of a chime (``None``: the default); ``None`` means the built-in one."""
         path = self.chimes.get(name or "default")
-        return None if path is None else self.resolve(path)
+        return None if path is None else self.ward_file(path, sound=True)
 
     def matches(self, entry: PoolEntry, seen: dict[Path, list[Path]] | None = None) -> list[Path]:
         """The files a pool entry names: itself, or every file its pattern matches (sorted).
