@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from broadcast.bulletin import BulletinError, load_bulletin, parse_bulletin, require_approved
+from tests.conftest import broadcast_cli
 
 GOOD = """---
 title: Thông báo lịch cắt nước
@@ -182,3 +183,13 @@ def test_the_approval_date_may_be_written_as_offices_write_it(tmp_path: Path) ->
     text = "---\ntitle: x\napproved_by: Trần Văn Minh\napproved_on: 02/06/2026\n---\nbody\n"
     bulletin = parse_bulletin(text, tmp_path / "a.md")
     assert bulletin.approved_on is not None and bulletin.approved_on.isoformat() == "2026-06-02"
+
+
+def test_normalize_previews_a_script_as_it_will_air_without_its_header(tmp_path: Path) -> None:
+    script = tmp_path / "thong-bao.md"
+    script.write_text("---\ntitle: Cắt điện ngày 6/6\napproved_by: Trần Văn Minh\n---\n\n"
+                      "Sáng 6/6, khu phố 2 cắt điện.\n\nXin cảm ơn bà con.\n", encoding="utf-8")
+    previewed = broadcast_cli("normalize", str(script))
+    assert previewed.returncode == 0, previewed.stderr
+    assert previewed.stdout.splitlines() == [
+        "Sáng ngày sáu tháng sáu, khu phố hai cắt điện.", "", "Xin cảm ơn bà con."]

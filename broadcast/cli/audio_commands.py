@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from broadcast.audio import LoudnessTarget, OutputFormat, measure
-from broadcast.bulletin import load_bulletin
+from broadcast.bulletin import load_bulletin, parse_bulletin
 from broadcast.cli.app import (
     SpeechChoice,
     lexicon_for,
@@ -168,13 +168,18 @@ def _play_and_report(audio: Path, outputs: list[Output], label: str | None = Non
 @click.option("--lexicon", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Extra lexicon file (default: ./lexicon.yaml if present).")
 def normalize(source: Path, chunks: bool, max_chars: int, lexicon: Path | None) -> None:
-    """Preview how text will be read aloud (one line out per line in)."""
+    """Preview how text will be read aloud (one line out per line in); for a script, its words
+    as they will air, without the header."""
     data = sys.stdin.buffer.read() if str(source) == "-" else source.read_bytes()
     try:
         text = decode_text(data)
     except TextDecodingError as exc:
         raise BroadcastError(f"{source}: {exc}") from None
     words = lexicon_for(lexicon)
+    if text.lstrip("\ufeff").startswith("---"):
+        # A script: what airs is its body, paragraph by paragraph, never its header.
+        bulletin = parse_bulletin(text, source)
+        text = "\n\n".join(bulletin.paragraphs)
     spoken = to_spoken(text, words)
     if chunks:
         for piece in chunk_spoken(" ".join(spoken.split()), max_chars):
