@@ -47,6 +47,7 @@ _CUT_AND_NOT_FOLLOWED = (
 _PROBLEMS = (
     "SELECT * FROM airings WHERE outcome IN ('interrupted', 'missed', 'failed', 'refused')"
     " OR problems != '[]' ORDER BY COALESCE(ended, scheduled) DESC, id DESC LIMIT ?")
+_RECENT = "SELECT * FROM airings WHERE outputs != '[]' ORDER BY id DESC LIMIT ?"
 _OF_REQUEST = ("SELECT * FROM airings WHERE json_extract(request, '$.id') = ?"
                " ORDER BY scheduled, id")
 
@@ -255,6 +256,10 @@ class AsRunLog:
     def of_request(self, number: int) -> list[Row]:
         """The rows of a manual request, by its number."""
         return self._select(_OF_REQUEST, (number,))
+
+    def recent_airings(self, limit: int = 500) -> list[Row]:
+        """The latest rows that went to outputs (aired, cut or failed), newest first."""
+        return self._select(_RECENT, (limit,))
 
     def problems(self, limit: int = 5) -> list[Row]:
         """The latest rows that did not air as planned, newest first."""

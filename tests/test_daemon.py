@@ -323,6 +323,11 @@ def test_without_a_sound_device_the_daemon_says_so_and_keeps_running(
     assert daemon.terminate() == 0
     assert row["outcome"] == "failed"
     assert "no sound device found" in str(row["reason"])
+    shown = broadcast_cli("status", "--schedule", str(ward.schedule), "--state-dir",
+                          str(ward.state)).stdout
+    [line] = [line for line in shown.splitlines() if line.startswith("  khu-pho-1: device")]
+    assert f"FAILING since {started(row):%Y-%m-%d %H:%M:%S}" in line, shown
+    assert "no sound device found" in line, "status shows the dead output, not 'none'"
 
 
 def test_daemon_refuses_a_broken_schedule_with_line_numbers(ward: Ward) -> None:

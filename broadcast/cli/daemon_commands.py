@@ -58,7 +58,8 @@ def run(schedule_path: Path, state_dir: Path | None, engine: str | None,
 @state_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(schedule_path: Path, state_dir: Path | None, as_json: bool) -> None:
-    """Show what is airing, the next broadcasts, the last problems and rendering ahead."""
+    """Show what is airing, the next broadcasts, each zone's outputs, the last problems and
+    rendering ahead."""
     folder = ward_state_dir(schedule_path, state_dir)
     pid = lock_holder(folder)
     board = read_status(folder / "status.json") or {}
@@ -72,6 +73,7 @@ def status(schedule_path: Path, state_dir: Path | None, as_json: bool) -> None:
         "prerender": board.get("prerender"),
         "errors": board.get("errors", []),
         "problems": [_problem(row) for row in _problems(folder)],
+        "outputs": _outputs(folder),
     }
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -97,6 +99,42 @@ def _problems(folder: Path) -> list[Row]:
         return log.problems(5)
     finally:
         log.close()
+
+
+def _outputs(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    """Each zone's outputs as its latest airings left them: ok, or failing since the first of
+    the failures in a row, with the last error; and a hook that failed last time."""
+    path = folder / "as-run.sqlite"
+    if not path.exists():
+        return {}
+    log = AsRunLog(path)
+    try:
+        rows = log.recent_airings()
+    finally:
+        log.close()
+    zones: dict[str, list[Row]] = {}
+    for row in rows:
+        zones.setdefault(row.zone, []).append(row)
+    report: dict[str, list[dict[str, Any]]] = {}
+    for zone, newest_first in sorted(zones.items()):
+        latest = newest_first[0]
+        states = []
+        for output in latest.outputs:
+            name = str(output["output"])
+            since = latest
+            for row in newest_first:
+                state = next((o for o in row.outputs if o["output"] == name), None)
+                if state is None or state["ok"] or output["ok"]:
+                    break
+                since = row
+            states.append({"output": name, "ok": bool(output["ok"]),
+                           "error": output.get("error"),
+                           "since": (since.started or since.scheduled).isoformat()})
+        hooks = [problem for problem in latest.problems if "hook" in problem]
+        report[zone] = states + [{"output": "hook", "ok": False, "error": problem,
+                                  "since": (latest.started or latest.scheduled).isoformat()}
+                                 for problem in hooks]
+    return report
 
 
 def _problem(row: Row) -> dict[str, Any]:
@@ -144,6 +182,14 @@ def _lines(report: dict[str, Any], board: dict[str, Any]) -> list[str]:
         lines.append(f"Rendered ahead: {ahead['ready']} of {ahead['total']} broadcasts ready"
                      f"{doing}.")
         lines += [f"  not ready: {f['broadcast']}: {f['error']}" for f in ahead["failed"]]
+    lines.append("Outputs (as their last broadcast left them):")
+    if not report["outputs"]:
+        lines.append("  nothing has aired yet")
+    for zone, outputs in report["outputs"].items():
+        for output in outputs:
+            state = ("ok" if output["ok"] else
+                     f"FAILING since {_clock(output['since'])}: {output['error']}")
+            lines.append(f"  {zone}: {output['output']}: {state}")
     lines.append("Last problems (as-run log):")
     if not report["problems"]:
         lines.append("  none")
