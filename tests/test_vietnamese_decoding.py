@@ -88,3 +88,31 @@ def test_a_stray_control_character_is_tolerated() -> None:
 def test_not_bytes_is_a_decoding_error() -> None:
     with pytest.raises(TextDecodingError):
         decode_text("already text")  # type: ignore[arg-type]
+
+
+VNI = "Kính thöa baø con! Phöôøng Taân Ñònh thoâng baùo: ñöôøng daây noùng cuûa phöôøng."
+TCVN3 = ("KÝnh th\u00ada bµ con! Ph\u00adêng T©n §Þnh th«ng b\u00b8o: ®\u00adêng d©y nãng "
+         "cña ph\u00adêng.")
+
+
+@pytest.mark.parametrize(("typed", "name", "word"), [
+    (VNI, "VNI", "thöa"), (TCVN3, "TCVN3", "bµ")])
+def test_a_legacy_encoded_script_is_refused_with_how_to_convert_it(
+        typed: str, name: str, word: str) -> None:
+    """VNI and TCVN3 files read as Windows text decode without error, and would air as
+    gibberish: they are refused, naming the encoding and how to convert."""
+    with pytest.raises(TextDecodingError) as caught:
+        decode_text(typed.encode("cp1252"))
+    assert str(caught.value) == (
+        f"The file looks like Vietnamese typed in the old {name} encoding (words such as "
+        f"'{word}'), which would be read aloud as gibberish. Convert it to Unicode, e.g. with "
+        f"Unikey's converter ({name} to Unicode), then save it as UTF-8.")
+
+
+@pytest.mark.parametrize("text", [
+    "Kính thưa bà con! Phường Tân Định thông báo: đường dây nóng của phường.",
+    "Đoàn công tác của ông Müller (CHLB Đức) và bà Zoë thăm phường.",
+    "Meeting notes in English, with a café and a naïve plan.",
+])
+def test_vietnamese_and_latin_text_with_a_few_foreign_letters_is_kept(text: str) -> None:
+    assert decode_text(text.encode("utf-8")) == text

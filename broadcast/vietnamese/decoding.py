@@ -67,4 +67,45 @@ def decode_text(data: bytes) -> str:
             f"The file has {controls} control characters, so it does not look like a "
             f"text file. {_HINT}"
         )
-    return unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", text)
+    legacy = legacy_encoding(text)
+    if legacy is not None:
+        name, looks = legacy
+        raise TextDecodingError(
+            f"The file looks like Vietnamese typed in the old {name} encoding (words such as "
+            f"'{looks}'), which would be read aloud as gibberish. Convert it to Unicode, e.g. "
+            f"with Unikey's converter ({name} to Unicode), then save it as UTF-8.")
+    return text
+
+
+_TONES = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
+_VIETNAMESE_LETTERS = frozenset(
+    "bcdđghklmnpqrstvxfjwzBCDĐGHKLMNPQRSTVXFJWZ"
+    + "".join(unicodedata.normalize("NFC", vowel + tone)
+              for vowel in "aăâeêioôơuưyAĂÂEÊIOÔƠUƯY" for tone in _TONES))
+"""Every letter Vietnamese is written with (foreign names add f, j, w, z)."""
+_VNI_MARKS = frozenset("äöøïñÑõëÄÖØÏ")
+"""Letters a VNI file shows when read as Windows text: 'Vieät', 'phöôøng', 'Ñaø'."""
+_TCVN3_MARKS = frozenset("©ª«¬®µ¶·\u00b8¹»¼½¾§\u00d7ÖÞß\u00ad")
+"""Characters a TCVN3 (ABC) file shows: 'ViÖt', 'ph\u00adêng', '§µ'."""
+_MIN_STRANGE_WORDS = 3
+_MAX_STRANGE_SHARE = 0.05
+
+
+def legacy_encoding(text: str) -> tuple[str, str] | None:
+    """The old Vietnamese encoding ``text`` seems to be written in (VNI or TCVN3), and a word
+    that shows it; None when it reads as Vietnamese (or any Latin text)."""
+    words = [word for word in text.split() if any(ch.isalpha() for ch in word)]
+    strange = [word for word in words
+               if any(ch in _TCVN3_MARKS or (ch.isalpha() and ch not in _VIETNAMESE_LETTERS)
+                      for ch in word)]
+    if len(strange) < _MIN_STRANGE_WORDS or len(strange) < _MAX_STRANGE_SHARE * len(words):
+        return None
+    vni = sum(ch in _VNI_MARKS for word in strange for ch in word)
+    tcvn3 = sum(ch in _TCVN3_MARKS for word in strange for ch in word)
+    if not vni and not tcvn3:
+        return None
+    name, marks = ("VNI", _VNI_MARKS) if vni >= tcvn3 else ("TCVN3", _TCVN3_MARKS)
+    marked = [word for word in strange if any(ch in marks for ch in word)]
+    visible = [word for word in marked if any(ch in marks - {"\u00ad"} for ch in word)]
+    return name, (visible or marked)[0].strip(".,;:!?()\"'")
