@@ -179,6 +179,15 @@ def test_binary_file_is_a_lexicon_error(tmp_path: Path) -> None:
         load_lexicon(path)
 
 
+def test_a_huge_lexicon_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "lexicon.yaml"
+    entry = "  - written: UBND\n    spoken: ủy ban nhân dân\n"
+    path.write_text("entries:\n" + entry * 20_000, encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"the lexicon is larger than 256 kB, far more than a "
+                                           r"ward's own words"):
+        load_lexicon(path)
+
+
 def test_sample_project_lexicon_loads_and_overrides() -> None:
     lexicon = default_lexicon().merged(load_lexicon(REPO / "lexicon.yaml"))
     assert len(lexicon) > len(default_lexicon())

@@ -324,17 +324,26 @@ def load_lexicon(path: Path) -> Lexicon:
     """Load an operator-edited lexicon file; problems raise :class:`LexiconError`."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_LEXICON_BYTES + 1)
     except FileNotFoundError:
         raise LexiconError(f"{path}: file not found. Check the path in the settings, or "
                            "create the file with an 'entries:' section.") from None
     except OSError as exc:
         raise LexiconError(f"{path}: cannot be read ({exc.strerror}).") from None
+    if len(data) > MAX_LEXICON_BYTES:
+        raise LexiconError(f"{path}: the lexicon is larger than {MAX_LEXICON_BYTES // 1000} kB, "
+                           "far more than a ward's own words. Check that it is the file you "
+                           "meant.")
     try:
         text = decode_text(data)
     except TextDecodingError as exc:
         raise LexiconError(f"{path}: {exc}") from None
     return parse_lexicon(text, str(path))
+
+
+MAX_LEXICON_BYTES = 256_000
+"""A ward's lexicon holds a few hundred entries: some tens of kilobytes."""
 
 
 @lru_cache(maxsize=1)
