@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from broadcast.fileio import KEPT_FILE_MODE
 
 OUTCOMES = (
     "airing", "aired", "late", "interrupted", "missed", "failed", "refused", "skipped"
@@ -145,6 +148,8 @@ class AsRunLog:
         self.path = path
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        if path.stat().st_uid == os.geteuid():
+            path.chmod(KEPT_FILE_MODE)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")

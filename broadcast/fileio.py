@@ -18,10 +18,14 @@ def _current_umask() -> int:
 
 _FILE_MODE = 0o666 & ~_current_umask()
 """Finished files get the usual permissions (temporary files are created private)."""
+KEPT_FILE_MODE = 0o640
+"""What the daemon keeps (as-run log, status, archive): its own user writes, the operators'
+group reads, nobody else."""
+KEPT_FOLDER_MODE = 0o750
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
+def atomic_path(target: Path, mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it over ``target`` on success.
 
     The temporary file keeps the target's suffix so tools that pick a format from the file name
@@ -38,21 +42,21 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
-        os.chmod(tmp, _FILE_MODE)
+        os.chmod(tmp, _FILE_MODE if mode is None else mode)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def write_bytes_atomic(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` atomically."""
-    with atomic_path(target) as tmp:
+def write_bytes_atomic(target: Path, data: bytes, mode: int | None = None) -> None:
+    """Write ``data`` to ``target`` atomically (with ``mode``, else the usual one)."""
+    with atomic_path(target, mode) as tmp:
         tmp.write_bytes(data)
 
 
-def write_text_atomic(target: Path, text: str) -> None:
+def write_text_atomic(target: Path, text: str, mode: int | None = None) -> None:
     """Write UTF-8 ``text`` to ``target`` atomically."""
-    write_bytes_atomic(target, text.encode("utf-8"))
+    write_bytes_atomic(target, text.encode("utf-8"), mode)
 
 
 def file_sha256(path: Path) -> str:

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from broadcast.fileio import write_text_atomic
+from broadcast.fileio import KEPT_FILE_MODE, write_text_atomic
 
 
 class StatusBoard:
@@ -31,7 +31,7 @@ class StatusBoard:
             text = json.dumps(self._data, ensure_ascii=False, indent=2, sort_keys=True)
             if text == self._written:
                 return
-            write_text_atomic(self.path, text)
+            write_text_atomic(self.path, text, KEPT_FILE_MODE)
             self._written = text
 
     def started(self, pid: int, schedule: str) -> None:

@@ -375,6 +375,13 @@ def test_amplifier_hooks_run_around_the_broadcast_and_every_airing_is_archived(
     record = json.loads(archived.with_name(archived.name + ".json").read_text())["record"]
     assert record["zone"] == "khu-pho-1"
     assert record["items"][0]["approved_by"] == "Trần Văn Minh, Phó Chủ tịch UBND phường"
+    modes = {path.name: oct(path.stat().st_mode & 0o777) for path in (
+        ward.state, ward.state / "as-run.sqlite", ward.state / "status.json", archived.parent,
+        archived, archived.with_name(archived.name + ".json"))}
+    assert modes == {ward.state.name: "0o700", "as-run.sqlite": "0o640",
+                     "status.json": "0o640", archived.parent.name: "0o750",
+                     archived.name: "0o640", f"{archived.name}.json": "0o640"}, \
+        "nothing the daemon keeps is readable by every user"
 
 
 def test_an_unapproved_script_is_refused_and_the_fallback_airs_instead(

@@ -31,7 +31,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from broadcast.errors import BroadcastError
-from broadcast.fileio import atomic_path, write_text_atomic
+from broadcast.fileio import KEPT_FILE_MODE, KEPT_FOLDER_MODE, atomic_path, write_text_atomic
 from broadcast.schedule import DEFAULT_TIMEZONE
 
 DEFAULT_KEEP_DAYS = 90
@@ -104,7 +104,7 @@ class Archive:
         day = self._day_folder(local.date())
         stem = f"{local:%H%M%S}-{_UNSAFE_RE.sub('-', program_id).strip('-') or 'program'}"
         try:
-            day.mkdir(parents=True, exist_ok=True)
+            day.mkdir(mode=KEPT_FOLDER_MODE, parents=True, exist_ok=True)
             with self._locked():
                 target = self._free_name(day, stem, audio.suffix.lower())
                 sidecar = json.dumps(
@@ -114,7 +114,8 @@ class Archive:
                 )
                 _place(audio, target)
                 try:
-                    write_text_atomic(sidecar_path(target), sidecar)
+                    target.chmod(KEPT_FILE_MODE)
+                    write_text_atomic(sidecar_path(target), sidecar, KEPT_FILE_MODE)
                 except OSError:
                     target.unlink(missing_ok=True)
                     raise
