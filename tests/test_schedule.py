@@ -497,3 +497,10 @@ def test_a_sound_file_that_is_not_sound_is_an_error_at_its_line(folder: Path) ->
     assert errors_of(text, folder) == [
         f"{folder}/schedule.yaml:14:16: audio file 'audio/nhac-hieu.mp3' is not a sound file "
         "that can be played. Use an MP3, WAV, FLAC or OGG file."]
+
+
+def test_every_zone_is_in_the_group_all_without_saying_so(folder: Path) -> None:
+    text = MINIMAL.replace("    groups: [all]\n", "").replace(
+        "programs:", "  - id: khu-pho-2\n    name: Khu phố 2\nprograms:")
+    schedule = parse_schedule(text, folder / "schedule.yaml")
+    assert schedule.zone_ids(schedule.programs[0]) == ("khu-pho-1", "khu-pho-2")

@@ -14,6 +14,7 @@ from broadcast.fileio import read_at_most
 from broadcast.schedule.checks import Checker, ItemLengths, Rows
 from broadcast.schedule.errors import ScheduleError, explain, in_file_order
 from broadcast.schedule.programs import Schedule
+from broadcast.schedule.ward import EVERY_ZONE
 from broadcast.yamlsource import YamlSyntaxError, load_yaml
 
 
@@ -46,7 +47,7 @@ def _rows(data: dict[str, Any], kept: dict[str, Any]) -> Rows:
         ids = [id(v) for v in remaining]
         return [i for i, v in enumerate(everything) if id(v) in ids]
 
-    zone_names: set[str] = set()
+    zone_names: set[str] = {EVERY_ZONE}
     for zone in data.get("zones") or []:
         if not isinstance(zone, dict):
             continue

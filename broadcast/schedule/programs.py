@@ -47,6 +47,7 @@ from broadcast.schedule.values import (
     grace_length,
 )
 from broadcast.schedule.ward import (
+    EVERY_ZONE,
     ArchiveSettings,
     LoudnessSettings,
     Ward,
@@ -93,7 +94,8 @@ class Program(Model):
     extra_dates: list[DateSpan] = Field(
         [], description="Days it also airs, whatever the weekday."
     )
-    zones: Names = Field(["all"], description="Zones or groups that carry it.")
+    zones: Names = Field([EVERY_ZONE], description="Zones or groups that carry it (all: every "
+                                                   "zone).")
     priority: Literal["normal", "priority", "emergency"] = Field(
         "normal", description="normal, priority or emergency (interrupts, may air at night)."
     )
@@ -260,7 +262,8 @@ class Schedule(Model):
     def zones_for(self, targets: list[str]) -> list[Zone]:
         """Zones named by id or group, in file order, each once."""
         wanted = set(targets)
-        return [z for z in self.zones if z.id in wanted or wanted.intersection(z.groups)]
+        return [z for z in self.zones
+                if EVERY_ZONE in wanted or z.id in wanted or wanted.intersection(z.groups)]
 
     def zone_ids(self, program: Program) -> tuple[str, ...]:
         """The ids of the zones that carry ``program`` (worked out once, at load)."""

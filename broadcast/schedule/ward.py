@@ -112,12 +112,17 @@ class ArchiveSettings(Model):
     )
 
 
+EVERY_ZONE = "all"
+"""The group every zone is in, without saying so."""
+
+
 class Zone(Model):
     """A loudspeaker cluster (cụm loa)."""
 
     id: Slug = Field(description="Short name used in programs, e.g. khu-pho-1.")
     name: str = Field(description="The zone's full name.")
-    groups: list[str] = Field([], description="Groups the zone belongs to, e.g. [all, khu-a].")
+    groups: list[str] = Field([], description="Groups the zone belongs to, e.g. [khu-a] (every "
+                                              "zone is in the group all).")
     outputs: Annotated[list[Output], Field(min_length=1)] = Field(
         [DeviceOutput()],
         description=f"Where the zone's sound goes: {or_list(list(OUTPUTS))}.",
