@@ -10,7 +10,7 @@ Dates such as ``2026-05-01`` become :class:`datetime.date`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -59,6 +59,8 @@ class Positions:
     path: Path
     values: dict[YamlPath, tuple[int, int]]
     keys: dict[YamlPath, tuple[int, int]]
+    written: dict[YamlPath, str] = field(default_factory=dict)
+    """Each plain value as the file writes it (``6.30``, which YAML reads as the number 6.3)."""
 
     def location(self, where: YamlPath, *, key: bool = False) -> Location:
         """The closest known position for ``where`` (falls back to its parents)."""
@@ -163,6 +165,8 @@ def _construct(
             return _collection(node, where, positions, loader, first_line, budget)
         finally:
             budget.building = budget.building[:-1]
+    if isinstance(node, yaml.ScalarNode):
+        positions.written[where] = node.value
     return _scalar(node, loader)
 
 

@@ -306,6 +306,10 @@ MISTAKES = [
          "khu-pho-1."],
         id="id ending with a line break"),
     pytest.param(
+        MINIMAL.replace("    start: 06:30", "    start: 6.30"),
+        ["10:12: '6.30' is not a time. Write it as HH:MM or HH:MM:SS, e.g. \"06:30\"."],
+        id="a time written with a dot, quoted as written"),
+    pytest.param(
         MINIMAL.replace("    days: [mon, tue]", "    days: [mon, tue]\n    priority: urgent"),
         ["12:15: 'priority' must be one of 'normal', 'priority' or 'emergency'."],
         id="bad choice"),

@@ -154,7 +154,11 @@ def explain(
         return BroadcastError(f"'{name}' is missing. Add a line '{name}: ...' here.",
                               place(loc[:-1]))
     label = "this item" if isinstance(name, int) else f"'{name}'"
-    return BroadcastError(value_problem(error, label), place(loc))
+    message = value_problem(error, label)
+    written, value = positions.written.get(loc), _value_at(data, loc)
+    if written is not None and written != str(value):
+        message = message.replace(f"'{value}'", f"'{written}'")  # as the operator wrote it
+    return BroadcastError(message, place(loc))
 
 
 def value_problem(error: dict[str, Any], label: str) -> str:
