@@ -218,6 +218,11 @@ MISTAKES = [
          "to schedule.yaml."],
         id="missing script"),
     pytest.param(
+        MINIMAL.replace("scripts/a.md", "scripts/long1.md"),
+        ["13:17: script file 'scripts/long1.md' does not exist. Did you mean "
+         "'scripts/long-1.md'? Check the name; paths are relative to schedule.yaml."],
+        id="misspelt script name"),
+    pytest.param(
         MINIMAL.replace("    days: [mon, tue]", "    days: [mon, tue]\n    zones: [khu-pho1]"),
         ["12:13: no zone or group is called 'khu-pho1'. Did you mean 'khu-pho-1'?"],
         id="unknown zone"),

@@ -84,6 +84,16 @@ _SOUNDS = frozenset({"audio", "chime", "idle sound"})
 """What may also come from the schedule's audio_roots."""
 
 
+def _did_you_mean(path: Path, found: Path) -> str:
+    """The closest name in the folder a missing file was looked for in, if one is close."""
+    try:
+        names = [entry.name for entry in found.parent.iterdir() if entry.is_file()]
+    except OSError:
+        return ""
+    guess = difflib.get_close_matches(found.name, names, n=1, cutoff=0.8)
+    return f" Did you mean '{path.with_name(guess[0]).as_posix()}'?" if guess else ""
+
+
 def secret_problem(path: Path) -> str | None:
     """Why ``path`` cannot hold a password, or None."""
     try:
@@ -263,8 +273,8 @@ class Checker:
             return False
         found = self.schedule.resolve(path)
         if not found.is_file():
-            self.fail(f"{kind} file '{path}' does not exist. Check the name; paths are relative "
-                      f"to {self.schedule.source.name}.", where)
+            self.fail(f"{kind} file '{path}' does not exist.{_did_you_mean(path, found)} Check "
+                      f"the name; paths are relative to {self.schedule.source.name}.", where)
             return False
         if kind in _SOUNDS and not self.estimate.is_audio(found):
             self.fail(f"{kind} file '{path}' is not a sound file that can be played. Use an "
