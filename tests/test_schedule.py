@@ -346,9 +346,23 @@ def test_programs_overlapping_in_a_zone_are_refused(folder: Path) -> None:
         "give them different zones."
     ]
     higher = second.replace("    days:", "    priority: priority\n    days:")
-    assert parse_schedule(schedule_with(first, higher), folder / "schedule.yaml")
+    warned = parse_schedule(schedule_with(first, higher), folder / "schedule.yaml").warnings
+    assert [str(warning).split("schedule.yaml:")[1] for warning in warned] == [
+        "16:12: 'sang' (06:30:00-06:32:00, normal) and 'tin-nhanh' (06:31:00-06:31:00, "
+        "priority) overlap in khu-pho-1, every wed: the one with the higher priority goes first "
+        "(an emergency cuts in). Move one if that is not meant."]
     apart = second.replace("[wed, fri]", "[tue, fri]")
-    assert parse_schedule(schedule_with(first, apart), folder / "schedule.yaml")
+    assert parse_schedule(schedule_with(first, apart), folder / "schedule.yaml").warnings == ()
+
+
+def test_a_program_over_an_hour_without_a_length_cap_is_warned_about(folder: Path) -> None:
+    long = program("    days: [mon]\n    items:\n" + "      - script: scripts/long-1.md\n" * 31)
+    [warning] = parse_schedule(schedule_with(long), folder / "schedule.yaml").warnings
+    assert str(warning).endswith(
+        "program 'sang' runs about 1 h 2 min and has no max_length, so a script that "
+        "grows would go unnoticed. Add a max_length line, e.g. max_length: 90m.")
+    capped = long.replace("    days:", "    max_length: 90m\n    days:")
+    assert parse_schedule(schedule_with(capped), folder / "schedule.yaml").warnings == ()
 
 
 def test_overlap_on_dated_days_names_the_first_day(folder: Path) -> None:

@@ -311,6 +311,8 @@ def check(schedule_path: Path, days: int) -> None:
         for problem in exc.problems:
             click.echo(str(problem))
         _fail(len(exc.problems))
+    for warning in schedule.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     now = dt.datetime.now(schedule.ward.tz)
     broadcasts = plan(schedule, now, now + dt.timedelta(days=days))
     airings: dict[Path, list[Broadcast]] = {}

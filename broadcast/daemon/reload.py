@@ -59,6 +59,8 @@ def load_at_start(options: DaemonOptions) -> Schedule:
             raise NoScheduleToAir(f"{problem}\nThe last good schedule ({last_good}) cannot "
                                   "be used either.") from None
     keep_good(options, text)
+    for warning in schedule.warnings:
+        log.warning("%s", warning)
     return schedule
 
 
@@ -143,4 +145,6 @@ class Reloader:
         self.board.schedule_problem(None)
         log.info("reloaded: %d broadcasts added, %d removed, %d changed; rendering what changed",
                  added, removed, changed_jobs)
+        for warning in schedule.warnings:
+            log.warning("%s", warning)
         self.ahead.in_background()

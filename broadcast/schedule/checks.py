@@ -80,6 +80,8 @@ class _Pools:
         return found
 
 
+LONG_PROGRAM_S = 3600
+"""A program longer than this without a max_length gets a warning."""
 _SOUNDS = frozenset({"audio", "chime", "idle sound"})
 """What may also come from the schedule's audio_roots."""
 
@@ -120,9 +122,14 @@ class Checker:
         self.estimate = estimate
         self.pools = _Pools(schedule)
         self.problems: list[BroadcastError] = []
+        self.warnings: list[BroadcastError] = []
+        """What airs as written but is likely not what was meant."""
 
     def fail(self, message: str, where: YamlPath, *, key: bool = False) -> None:
         self.problems.append(BroadcastError(message, self.positions.location(where, key=key)))
+
+    def warn(self, message: str, where: YamlPath) -> None:
+        self.warnings.append(BroadcastError(message, self.positions.location(where)))
 
     def run(self) -> list[BroadcastError]:
         self.unique_ids()
@@ -137,7 +144,8 @@ class Checker:
             self.fail(f"lexicon file {problem}.", ("tts", "lexicon"))
         for row, campaign in zip(self.rows.campaigns, self.schedule.campaigns, strict=True):
             self.campaign(campaign, ("campaigns", row))
-        timing = _LengthChecks(self.schedule, self.rows, self.pools, self.estimate, self.fail)
+        timing = _LengthChecks(self.schedule, self.rows, self.pools, self.estimate, self.fail,
+                               self.warn)
         for index, program in enumerate(self.schedule.programs):
             where = ("programs", self.rows.programs[index])
             self.dates(program, where)
@@ -371,12 +379,14 @@ class _LengthChecks:
         pools: _Pools,
         estimate: ItemLengths,
         fail: Callable[[str, YamlPath], None],
+        warn: Callable[[str, YamlPath], None],
     ) -> None:
         self.schedule = schedule
         self.rows = rows
         self.pools = pools
         self.estimate = estimate
         self.fail = fail
+        self.warn = warn
         self.lengths = [self.longest(program) for program in schedule.programs]
 
     def longest_items(self, items: Iterable[Item]) -> tuple[float, int]:
@@ -418,6 +428,10 @@ class _LengthChecks:
     def length_and_quiet_hours(self, index: int, program: Program, where: YamlPath) -> None:
         length, day, campaigns = self.lengths[index]
         limit = program.max_length
+        if limit is None and length > LONG_PROGRAM_S:
+            self.warn(f"program '{program.id}' runs about {say_length(length)} and has no "
+                      "max_length, so a script that grows would go unnoticed. Add a max_length "
+                      "line, e.g. max_length: 90m.", (*where, "id"))
         if limit is not None and length > limit.total_seconds():
             over = length - limit.total_seconds()
             when = ""
@@ -451,19 +465,20 @@ class _LengthChecks:
             for zone in self.schedule.zone_ids(program):
                 by_zone.setdefault(zone, []).append(window)
         clashes: dict[tuple[int, int, int], list[str]] = {}
+        shared: dict[tuple[int, int, int], list[str]] = {}
         for zone, windows in by_zone.items():
             windows.sort(key=lambda w: w.start)
             for place, first in enumerate(windows):
                 for second in windows[place + 1:]:
                     if second.start >= first.end:
                         break
-                    self._note(clashes, zone, first, second, 0)
+                    self._note(clashes, shared, zone, first, second, 0)
                 if first.end > 86400:
                     for second in windows:
                         if second.start >= first.end - 86400:
                             break
                         if second.program != first.program:
-                            self._note(clashes, zone, first, second, 1)
+                            self._note(clashes, shared, zone, first, second, 1)
         for (one, two, shift), zones in clashes.items():
             first, second = programs[one], programs[two]
             days = _shared_days(first, second, shift)
@@ -475,12 +490,24 @@ class _LengthChecks:
                 f"both air in {', '.join(zones)} at the same priority, {days}. Move one to "
                 "another time, shorten it, or give them different zones.",
                 ("programs", self.rows.programs[two], "start"))
+        for (one, two, shift), zones in shared.items():
+            first, second = programs[one], programs[two]
+            days = _shared_days(first, second, shift)
+            if days is None:
+                continue
+            later = "the next day " if shift else ""
+            self.warn(
+                f"'{first.id}' ({self._span(one)}, {first.priority}) and '{second.id}' "
+                f"({later}{self._span(two)}, {second.priority}) overlap in {', '.join(zones)}, "
+                f"{days}: the one with the higher priority goes first (an emergency cuts in). "
+                "Move one if that is not meant.", ("programs", self.rows.programs[two], "start"))
 
-    def _note(self, clashes: dict[tuple[int, int, int], list[str]], zone: str,
-              first: _Window, second: _Window, shift: int) -> None:
+    def _note(self, clashes: dict[tuple[int, int, int], list[str]],
+              shared: dict[tuple[int, int, int], list[str]], zone: str, first: _Window,
+              second: _Window, shift: int) -> None:
         programs = self.schedule.programs
         if programs[first.program].priority != programs[second.program].priority:
-            return
+            clashes = shared
         zones = clashes.setdefault((first.program, second.program, shift), [])
         if zone not in zones:
             zones.append(zone)

@@ -93,13 +93,15 @@ def validate_schedule(
                 schedule = Schedule.model_validate({**kept, "source": path})
             except ValidationError:
                 schedule = None
+    warnings: list[BroadcastError] = []
     if schedule is not None and kept is not None:
         checker = Checker(schedule, positions, _rows(data, kept), estimate(schedule))
         problems.extend(checker.run())
+        warnings = in_file_order(checker.warnings)
     if problems:
         raise ScheduleError(in_file_order(problems))
     assert schedule is not None
-    return schedule
+    return schedule.warned(warnings)
 
 
 MAX_SCHEDULE_BYTES = 1_000_000

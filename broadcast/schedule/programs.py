@@ -219,6 +219,7 @@ class Schedule(Model):
     source: SkipJsonSchema[Path] = Field(default=Path("schedule.yaml"), exclude=True)
 
     _zone_ids: dict[str, tuple[str, ...]] = PrivateAttr({})
+    _warnings: tuple[BroadcastError, ...] = PrivateAttr(())
     _campaigns: dict[str, tuple[Campaign, ...]] = PrivateAttr({})
 
     def model_post_init(self, context: Any, /) -> None:
@@ -230,6 +231,16 @@ class Schedule(Model):
             program.id: tuple(c for c in self.campaigns if program.id in c.programs)
             for program in self.programs
         }
+
+    @property
+    def warnings(self) -> tuple[BroadcastError, ...]:
+        """What airs as written but is likely not what was meant (found when it was loaded)."""
+        return self._warnings
+
+    def warned(self, warnings: list[BroadcastError]) -> Schedule:
+        """This schedule, with the warnings its checks found."""
+        self._warnings = tuple(warnings)
+        return self
 
     @property
     def base_dir(self) -> Path:
