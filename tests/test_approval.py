@@ -337,10 +337,10 @@ def test_check_and_the_daemon_air_only_what_an_approver_on_the_list_signed(
                            encoding="utf-8")
     trust(ward, entry(approver))
     approve(ward, approver, "cat-dien.md")
-    signed = ahead(20)
+    signed = ahead(12)
     (ward / "schedule.yaml").write_text(
-        SIGNED_SCHEDULE.format(signed=signed, unsigned=signed + dt.timedelta(seconds=30),
-                               swapped=signed + dt.timedelta(seconds=30)),
+        SIGNED_SCHEDULE.format(signed=signed, unsigned=signed + dt.timedelta(seconds=18),
+                               swapped=signed + dt.timedelta(seconds=10)),
         encoding="utf-8")
     checked = broadcast_cli("check", "--schedule", str(ward / "schedule.yaml"), "--days", "1")
     assert checked.returncode == 1
@@ -352,20 +352,20 @@ def test_check_and_the_daemon_air_only_what_an_approver_on_the_list_signed(
     process = daemons.start(folder, tmp_path / "daemon.log")
     swap_when_rendered(folder.state / "renders" / "programs", "bi-trao")
     assert oct(folder.state.stat().st_mode & 0o777) == "0o700", "the state folder is private"
-    rows = sorted(folder.wait_rows(3, timeout=90),
-                  key=lambda row: (str(row["scheduled"]), str(row["zone"])))
+    rows = {str(row["program_id"]): row for row in folder.wait_rows(3, timeout=90)}
     assert process.terminate() == 0
-    assert [(r["program_id"], r["outcome"]) for r in rows] == [
-        ("ky", "aired"), ("chua-ky", "refused"), ("bi-trao", "refused")]
-    [item] = json.loads(str(rows[0]["items"]))
+    assert {name: row["outcome"] for name, row in rows.items()} == {
+        "ky": "aired", "chua-ky": "refused", "bi-trao": "refused"}
+    [item] = json.loads(str(rows["ky"]["items"]))
     approval, _ = read_approval(ward / "scripts" / "cat-dien.md")
     assert (item["approved_by"], item["key_id"], item["signature_id"]) == (
         "Trần Văn Minh, Phó Chủ tịch UBND phường", approval.key_id, approval.signature_id)
-    assert "has no signed approval" in str(rows[1]["reason"])
-    assert "The fallback (chime) aired instead." in str(rows[1]["reason"])
-    assert "was changed on disk after it was made" in str(rows[2]["reason"])
-    assert "The fallback (chime) aired instead." in str(rows[2]["reason"])
-    assert json.loads(str(rows[2]["items"])) == [{"kind": "chime"}], "the tone never aired"
+    assert "has no signed approval" in str(rows["chua-ky"]["reason"])
+    assert "The fallback (chime) aired instead." in str(rows["chua-ky"]["reason"])
+    assert "was changed on disk after it was made" in str(rows["bi-trao"]["reason"])
+    assert "The fallback (chime) aired instead." in str(rows["bi-trao"]["reason"])
+    assert json.loads(str(rows["bi-trao"]["items"])) == [{"kind": "chime"}], \
+        "the tone never aired"
 
 
 def test_a_signed_script_edited_after_approval_airs_its_last_signed_version(
@@ -573,7 +573,7 @@ def refusal_cases(ward: Path) -> dict[str, str]:
 def test_each_refusal_is_given_by_check_and_render_and_the_daemon_airs_the_fallback(
         ward: Path, tmp_path: Path, daemons: Daemons) -> None:
     cases = refusal_cases(ward)
-    start = ahead(30)
+    start = ahead(18)
     folder = Ward(ward)
     folder.write(
         "".join(program(name, start, name, extra="    fallback: {chime: }\n").replace(
