@@ -28,7 +28,7 @@ from typing import Any
 
 from broadcast.approval import ApprovalRule, approval_path
 from broadcast.assets import BUILT_IN, BUILT_IN_CHIME, Sound, synthesize
-from broadcast.audio import AudioError, LoudnessTarget, OutputFormat
+from broadcast.audio import AudioError, LoudnessTarget, OutputFormat, probe
 from broadcast.bulletin import ApprovalRecord, Bulletin, BulletinError, read_bulletin
 from broadcast.errors import BroadcastError
 from broadcast.fileio import file_sha256, write_bytes_atomic
@@ -284,7 +284,12 @@ def prepare_recording(
         raise AudioError(f"audio file '{path}' does not exist.")
     approval = rule.approve_recording(path) if kind == "audio" else None
     out = store.items / f"{path.stem}-{_key(file_sha256(path), repr(target), kind)}.flac"
-    audio = store.once(out, lambda: render_recording(path, out, target, ITEM_FORMAT, kind))
+
+    def make() -> RenderedAudio[Any]:
+        probe(path)  # a sound file, never a playlist that would air other files
+        return render_recording(path, out, target, ITEM_FORMAT, kind)
+
+    audio = store.once(out, make)
     return audio if approval is None else audio.approved({str(path): approval})
 
 

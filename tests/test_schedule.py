@@ -527,3 +527,20 @@ def test_every_zone_is_in_the_group_all_without_saying_so(folder: Path) -> None:
         "programs:", "  - id: khu-pho-2\n    name: Khu phố 2\nprograms:")
     schedule = parse_schedule(text, folder / "schedule.yaml")
     assert schedule.zone_ids(schedule.programs[0]) == ("khu-pho-1", "khu-pho-2")
+
+
+def test_a_playlist_named_like_a_sound_file_is_not_a_sound_file(folder: Path) -> None:
+    """An HLS or concat playlist would air the files it names, outside any approval."""
+    (folder / "audio").mkdir()
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                    "sine=duration=1", str(folder / "audio" / "that.flac")], check=True)
+    (folder / "audio" / "hls.mp3").write_text(
+        "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:1,\nthat.flac\n#EXT-X-ENDLIST\n",
+        encoding="utf-8")
+    (folder / "audio" / "concat.mp3").write_text("ffconcat version 1.0\nfile that.flac\n",
+                                                 encoding="utf-8")
+    text = MINIMAL.replace("      - script: scripts/a.md\n",
+                           "      - audio: audio/hls.mp3\n      - audio: audio/concat.mp3\n")
+    assert [error.split(": ", 1)[1] for error in errors_of(text, folder)] == [
+        f"audio file 'audio/{name}.mp3' is not a sound file that can be played. Use an MP3, "
+        "WAV, FLAC or OGG file." for name in ("hls", "concat")]

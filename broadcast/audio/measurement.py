@@ -76,13 +76,20 @@ def meter(
     return parse_ebur128(stderr, peak=peak)
 
 
+SOUND_FORMATS = frozenset({"mp3", "wav", "flac", "ogg", "aac", "mov,mp4,m4a,3gp,3g2,mj2"})
+"""What a recording may be, as ffprobe names the format. Never a playlist or a list of other
+files (hls, concat), which would air whatever they point to, outside any approval."""
+
+
 def probe(path: Path) -> tuple[float, int, int]:
-    """Duration in seconds, sample rate and channel count of an audio file."""
+    """Duration in seconds, sample rate and channel count of an audio file, which must be one
+    of the :data:`SOUND_FORMATS` (read only as those)."""
     require_ffmpeg()
     result = subprocess.run(
         [
-            "ffprobe", "-v", "error", "-select_streams", "a:0",
-            "-show_entries", "stream=sample_rate,channels:format=duration",
+            "ffprobe", "-v", "error", "-format_whitelist", ",".join(sorted(_DEMUXERS)),
+            "-select_streams", "a:0",
+            "-show_entries", "stream=sample_rate,channels:format=duration,format_name",
             "-of", "default=noprint_wrappers=1", str(path),
         ],
         capture_output=True, text=True, check=False,
@@ -90,10 +97,18 @@ def probe(path: Path) -> tuple[float, int, int]:
     fields = dict(
         line.split("=", 1) for line in result.stdout.splitlines() if "=" in line
     )
-    if result.returncode != 0 or "sample_rate" not in fields:
+    if (result.returncode != 0 or "sample_rate" not in fields
+            or fields.get("format_name") not in SOUND_FORMATS):
         raise AudioError(f"'{path}' is not an audio file ffmpeg can read.")
-    duration = float(fields.get("duration", "0") or 0)
+    try:
+        duration = float(fields.get("duration", "0") or 0)
+    except ValueError:
+        duration = 0.0
     return duration, int(fields["sample_rate"]), int(fields["channels"])
+
+
+_DEMUXERS = frozenset({"mp3", "wav", "flac", "ogg", "aac", "mov"})
+"""The ffmpeg demuxers behind :data:`SOUND_FORMATS`."""
 
 
 def measure(path: Path) -> AudioFigures:
