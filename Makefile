@@ -24,10 +24,10 @@ chaos: system-tests $(TEST_STAMP)
 lint: system $(TEST_STAMP)
 	$(BIN)/ruff check .
 
-# The daemon trusts approvers.yaml only if no one but its owner may change it or this folder
-# (a checkout made with umask 002 is group-writable).
+# The daemon trusts approvers.yaml and lexicon.yaml only if no one but their owner may change
+# them or this folder (a checkout made with umask 002 is group-writable).
 ward-modes:
-	@chmod go-w . approvers.yaml
+	@chmod go-w . approvers.yaml lexicon.yaml
 
 system:
 	@PYTHON=$(PYTHON) sh tools/setup-system.sh

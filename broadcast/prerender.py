@@ -26,11 +26,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from broadcast.approval import ApprovalRule, approval_path
+from broadcast.approval import ApprovalRule, approval_path, trust_list_problem
 from broadcast.assets import BUILT_IN, BUILT_IN_CHIME, Sound, synthesize
 from broadcast.audio import AudioError, LoudnessTarget, OutputFormat, probe
 from broadcast.bulletin import ApprovalRecord, Bulletin, BulletinError, read_bulletin
-from broadcast.errors import BroadcastError
+from broadcast.errors import BroadcastError, Location
 from broadcast.fileio import file_sha256, write_bytes_atomic
 from broadcast.planner import Broadcast
 from broadcast.render import (
@@ -191,13 +191,21 @@ class RenderStore:
 
 
 def schedule_lexicon(schedule: Schedule) -> Lexicon:
-    """The default lexicon with the ward's own lexicon file (if any) taking precedence."""
+    """The default lexicon with the ward's own lexicon file (if any) taking precedence.
+
+    The lexicon decides how approved words are read aloud, so where approvals are signed it is
+    trusted like the list of approvers: only its owner (root or the daemon's user) may change
+    it; otherwise nothing is rendered with it."""
     lexicon = default_lexicon()
     if schedule.tts.lexicon is None:
         return lexicon
     path = schedule.ward_file(schedule.tts.lexicon)
     if not path.exists():
         return lexicon
+    problem = trust_list_problem(path) if schedule.approval == "signed" else None
+    if problem is not None:
+        raise BroadcastError(f"the lexicon changes how approved words are read, so it cannot "
+                             f"be used: {problem}.", Location(path))
     return lexicon.merged(load_lexicon(path))
 
 
@@ -228,20 +236,21 @@ WARD_LEVELS = 3
 
 def ward_rule(script: Path) -> ApprovalRule:
     """How a script taken on its own (``broadcast render``, ``broadcast play``) must be
-    approved: as the ward it belongs to says, the nearest schedule.yaml in its folder or up to
-    two folders above (signed when that file cannot be read); by its header when it is in no
-    ward."""
-    for folder in script.resolve().parents[:WARD_LEVELS]:
+    approved: as the wards it may belong to say, the schedule.yaml files in its folder and up
+    to two folders above. Signed when any of them asks for it or cannot be read (a
+    schedule.yaml dropped beside the script cannot lift a ward's rule); by its header when it
+    is in no ward."""
+    found = [folder for folder in script.resolve().parents[:WARD_LEVELS]
+             if (folder / WARD_SCHEDULE).is_file()]
+    for folder in found:
         path = folder / WARD_SCHEDULE
-        if not path.is_file():
-            continue
         try:
             meta, _ = load_yaml(schedule_text(path), path)
         except BroadcastError:
             meta = None
-        header = isinstance(meta, dict) and meta.get("approval", "header") == "header"
-        return ApprovalRule.of("header" if header else "signed", folder)
-    return HEADER_RULE
+        if not (isinstance(meta, dict) and meta.get("approval", "header") == "header"):
+            return ApprovalRule.of("signed", folder)
+    return ApprovalRule.of("header", found[0]) if found else HEADER_RULE
 
 
 def prepare_script(

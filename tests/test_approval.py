@@ -608,3 +608,26 @@ def test_each_refusal_is_given_by_check_and_render_and_the_daemon_airs_the_fallb
     assert ("approvals cannot be trusted: " + str(ward / "approvers.yaml") + " may be changed "
             "by other users, so anyone could add an approver. Fix it with: chmod go-w") \
         in checked.stdout
+
+
+def test_in_a_signed_ward_the_lexicon_is_trusted_like_the_approvers(
+        ward: Path, approver: dict[str, str]) -> None:
+    """A lexicon entry changes what approved words sound like ('phường' read as 'evacuate
+    now'), so an operator who may edit scripts must not be able to edit it."""
+    trust(ward, entry(approver))
+    approve(ward, approver, "cat-dien.md")
+    (ward / "lexicon.yaml").write_text(
+        "entries:\n  khu phố: khu vực sơ tán\n", encoding="utf-8")
+    (ward / "schedule.yaml").write_text(
+        "ward:\n  name: Phường Thử\napproval: signed\ntts:\n  lexicon: lexicon.yaml\nzones:\n"
+        "  - id: khu-pho-1\n    name: Cụm loa 1\nprograms:\n  - id: sang\n    name: Sáng\n"
+        "    start: \"06:30\"\n    items:\n      - script: scripts/cat-dien.md\n",
+        encoding="utf-8")
+    (ward / "lexicon.yaml").chmod(0o664)
+    checked = broadcast_cli("check", "--schedule", str(ward / "schedule.yaml"))
+    assert checked.returncode == 1
+    assert (f"lexicon.yaml: the lexicon changes how approved words are read, so it cannot be "
+            f"used: {ward / 'lexicon.yaml'} may be changed by other users") in checked.stderr
+    (ward / "lexicon.yaml").chmod(0o644)
+    shown = approve(ward, approver, "cat-dien.md")
+    assert "khu vực sơ tán hai tạm ngừng cấp điện" in shown, "the approver hears the ward's words"

@@ -29,9 +29,10 @@ from broadcast.bulletin import Bulletin, load_bulletin, notice_script, parse_bul
 from broadcast.cli.app import lexicon_for
 from broadcast.cli.daemon_commands import schedule_option
 from broadcast.errors import BroadcastError
+from broadcast.prerender import WARD_SCHEDULE, schedule_lexicon, ward_rule
 from broadcast.schedule import AUDIO_SUFFIXES, SCRIPT_SUFFIXES, parse_date
 from broadcast.schedule_file import load_schedule
-from broadcast.vietnamese import to_spoken
+from broadcast.vietnamese import Lexicon, to_spoken
 from broadcast.watch import recordings, watched_files
 
 MIN_PASSPHRASE = 8
@@ -130,9 +131,24 @@ def _show(bulletin: Bulletin | Path) -> None:
     click.echo(f"== {bulletin.path.name}: {bulletin.title}")
     click.echo(bulletin.body)
     click.echo("-- as the voice will read it:")
+    lexicon = _ward_lexicon(bulletin.path)
     for paragraph in bulletin.paragraphs:
-        click.echo(to_spoken(paragraph, lexicon_for(None)))
+        click.echo(to_spoken(paragraph, lexicon))
     click.echo()
+
+
+def _ward_lexicon(script: Path) -> Lexicon:
+    """The lexicon the voice will read ``script`` with: its ward's, when the script is in a
+    ward whose schedule can be read, else the built-in one (and ./lexicon.yaml)."""
+    rule = ward_rule(script)
+    if rule.trust_list is None:
+        return lexicon_for(None)
+    try:
+        return schedule_lexicon(load_schedule(rule.trust_list.parent / WARD_SCHEDULE))
+    except BroadcastError as exc:
+        click.echo(f"Note: the ward's lexicon cannot be used ({exc}); showing the built-in "
+                   "reading.", err=True)
+        return lexicon_for(None)
 
 
 @click.command()

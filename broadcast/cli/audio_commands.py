@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from broadcast.audio import LoudnessTarget, OutputFormat, measure
+from broadcast.audio import LoudnessTarget, OutputFormat, measure, probe
 from broadcast.bulletin import load_bulletin, parse_bulletin
 from broadcast.cli.app import (
     SpeechChoice,
@@ -115,6 +115,8 @@ def play_directly(source: Path, state: Path, speech: SpeechChoice, specs: tuple[
         outputs.append(SoundCard(sink))
     with single_instance(state, holder="broadcast play"):
         if source.suffix.lower() not in SCRIPT_SUFFIXES:
+            ward_rule(source).approve_recording(source)
+            probe(source)
             _play_and_report(source, outputs)
             return
         bulletin = ward_rule(source).approve(load_bulletin(source))

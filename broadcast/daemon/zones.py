@@ -9,6 +9,7 @@ from dataclasses import replace
 from broadcast.asrun import AsRunLog
 from broadcast.audio import LoudnessTarget
 from broadcast.daemon.state import DaemonState
+from broadcast.errors import BroadcastError
 from broadcast.onair import ArchiveFn, ZoneChannel
 from broadcast.outputs import build_output
 from broadcast.outputs.base import Output, OutputError
@@ -18,6 +19,7 @@ from broadcast.render import RenderSettings
 from broadcast.schedule import Zone
 from broadcast.tts import ChunkCache
 from broadcast.tts.speaker import EngineBreaker
+from broadcast.vietnamese import default_lexicon
 
 log = logging.getLogger("broadcast.daemon")
 
@@ -41,9 +43,14 @@ class Zones:
         engines, note = schedule_engines(self.state.schedule, self.state.options.engine)
         if note:
             log.warning(note)
+        try:
+            lexicon = schedule_lexicon(self.state.schedule)
+        except BroadcastError as exc:
+            log.error("%s Reading with the built-in lexicon only until it is fixed.", exc)
+            lexicon = default_lexicon()
         return RenderSettings(
             engines=engines,
-            lexicon=schedule_lexicon(self.state.schedule),
+            lexicon=lexicon,
             target=LoudnessTarget.from_settings(self.state.schedule.loudness),
             cache=ChunkCache(self.state.options.state_dir / "tts-cache"),
             breaker=self.breaker,
