@@ -115,8 +115,10 @@ def sign_notice(text: str, key_file: Path | None) -> dict[str, Any] | None:
     for paragraph in bulletin.paragraphs:
         click.echo(to_spoken(paragraph, lexicon_for(None)), err=True)
     private, name, position = _signer(key_file)
-    return sign(bulletin, private, name=name, position=position,
-                signed_at=dt.datetime.now().astimezone())
+    now = dt.datetime.now().astimezone()
+    # Good for today only: a signed notice kept somewhere cannot be aired again next week.
+    return sign(bulletin, private, name=name, position=position, signed_at=now,
+                valid_until=now.date())
 
 
 def _show(bulletin: Bulletin | Path) -> None:

@@ -32,7 +32,7 @@ from pydantic import TypeAdapter, ValidationError
 from broadcast.approval import ApprovalRule, approval_path, write_approval
 from broadcast.asrun import AsRunLog
 from broadcast.assets import BUILT_IN, BUILT_IN_CHIME
-from broadcast.bulletin import BulletinError, notice_script, read_bulletin
+from broadcast.bulletin import notice_script, read_bulletin
 from broadcast.control.protocol import (
     Cancel,
     Emergency,
@@ -435,33 +435,41 @@ class ManualDesk:
         approved by whoever typed it, which only users the schedule lets ``say`` (and the
         daemon's own user and root) may do, and only where the ward accepts that: a ward that
         asks for signed words refuses it, except an emergency when ``control:
-        unsigned_emergency`` allows (logged as unsigned).
+        unsigned_emergency`` allows (logged as unsigned). A typed emergency, signed or not, is
+        only for users the schedule lets ``say``: it cuts in everywhere, quiet hours too.
         """
         if not to_spoken(text, self.zones.settings.lexicon).strip(" \n.,;:!?-"):
             raise BroadcastError("the text has nothing to read aloud. Type the notice's words.")
         path = self.state.options.state_dir / "notices" / f"notice-{number:06d}.md"
         header = {"category": "thông báo", "author": peer.user}
+        signed_ward = approval_rule(schedule).signed
+        if emergency and not may_say(peer, schedule.control):
+            raise BroadcastError(f"user {peer.user} may not air typed emergency messages. Ask "
+                                 "the administrator to add you to 'control: say' in "
+                                 "schedule.yaml, or play an approved script.")
         if approval is not None:
             write_text_atomic(path, notice_script(text, **header))
             write_approval(path, approval)
             try:
                 bulletin = ApprovalRule.of("signed", schedule.base_dir).approve(
                     read_bulletin(path)[0])
-            except BulletinError as exc:
+            except BroadcastError as exc:
                 path.unlink()
                 approval_path(path).unlink()
-                raise BroadcastError(f"the notice's signature does not hold: {exc.message}"
-                                     ) from None
-            if not approval_rule(schedule).signed:
-                assert bulletin.approved_by is not None
-                write_text_atomic(path, notice_script(text, **header,
-                                                      approved_by=bulletin.approved_by))
-            return path, schedule
+                if signed_ward:
+                    raise BroadcastError(f"the notice's signature does not hold: {exc.message}"
+                                         ) from None
+            else:
+                if not signed_ward:
+                    assert bulletin.approved_by is not None
+                    write_text_atomic(path, notice_script(text, **header,
+                                                          approved_by=bulletin.approved_by))
+                return path, schedule
         if not may_say(peer, schedule.control):
             raise BroadcastError(f"user {peer.user} may not air typed notices. Ask the "
                                  "administrator to add you to 'control: say' in schedule.yaml, "
                                  "or play an approved script.")
-        unsigned = approval_rule(schedule).signed
+        unsigned = signed_ward
         if unsigned and not (emergency and schedule.control.unsigned_emergency):
             raise BroadcastError("this ward airs only signed words. Sign the notice with your "
                                  "approver key (add --key FILE), or play an approved script.")
