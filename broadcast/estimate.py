@@ -69,7 +69,10 @@ class Estimator:
             return item.silence
         if isinstance(item, RelayItem):
             return item.duration.total_seconds()
-        chime = self.schedule.chime_file(item.chime)
+        try:
+            chime = self.schedule.chime_file(item.chime)
+        except BroadcastError:
+            return 0.0  # outside the ward folder: broadcast check says so, at its line
         return DEFAULT_CHIME_S if chime is None else self._audio(chime)
 
     def total(self, items: Iterable[AiredItem]) -> float:

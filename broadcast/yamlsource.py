@@ -167,7 +167,18 @@ def _construct(
             budget.building = budget.building[:-1]
     if isinstance(node, yaml.ScalarNode):
         positions.written[where] = node.value
-    return _scalar(node, loader)
+    return _checked_scalar(node, loader, here)
+
+
+def _checked_scalar(node: yaml.Node, loader: yaml.SafeLoader, here: Location) -> object:
+    """A scalar's value; a tag that cannot make one (``!!timestamp x``, ``!!python/...``) is
+    an error at its place, never a crash."""
+    try:
+        return _scalar(node, loader)
+    except (yaml.YAMLError, AttributeError, TypeError, ValueError):
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        raise YamlSyntaxError(f"'{node.value}' cannot be read as {tag}. Remove the tag and "
+                              "write the plain value.", here) from None
 
 
 def _collection(
@@ -177,7 +188,9 @@ def _collection(
     if isinstance(node, yaml.MappingNode):
         result: dict[object, object] = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node, loader)
+            key = _checked_scalar(key_node, loader, Location(
+                positions.path, key_node.start_mark.line + first_line,
+                key_node.start_mark.column + 1))
             if isinstance(key, list | dict):
                 raise YamlSyntaxError(
                     "a name here must be plain text.",

@@ -84,6 +84,8 @@ def test_hash_ignores_line_endings_and_unicode_form_but_not_words(tmp_path: Path
         ("---\ncategory: bản tin\napproved_by: A\n---\nbody\n", 2, 1, "no 'title'"),
         ("---\ntitle: x\ncategory: tin vặt\n---\nbody\n", 3, 1, "category 'tin vặt'"),
         ("---\ntitle: x\napproved_on: hôm qua\n---\nbody\n", 3, 1, "YYYY-MM-DD"),
+        ("---\ntitle: !!timestamp x\n---\nbody\n", 2, 8,
+         "'x' cannot be read as !!timestamp. Remove the tag and write the plain value."),
         ("---\ntitle: x\napproved_on: 2099-01-01\n---\nbody\n", 3, 1,
          "approved_on 2099-01-01 is in the future. Write the day the script was approved"),
         ("---\ntitle: x\n---\n\n\n", 4, 1, "no text"),

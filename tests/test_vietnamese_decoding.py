@@ -116,3 +116,9 @@ def test_a_legacy_encoded_script_is_refused_with_how_to_convert_it(
 ])
 def test_vietnamese_and_latin_text_with_a_few_foreign_letters_is_kept(text: str) -> None:
     assert decode_text(text.encode("utf-8")) == text
+
+
+def test_signs_standing_alone_are_not_taken_for_a_legacy_encoding() -> None:
+    text = ("Kính thưa bà con! «Ngày hội» của «phường» và «tổ dân phố», diện tích 20\u00d740m, "
+            "© 2026, § 3, giá 50.000đ · 70.000đ.")
+    assert decode_text(text.encode("utf-8")) == text

@@ -86,8 +86,9 @@ _VIETNAMESE_LETTERS = frozenset(
 """Every letter Vietnamese is written with (foreign names add f, j, w, z)."""
 _VNI_MARKS = frozenset("äöøïñÑõëÄÖØÏ")
 """Letters a VNI file shows when read as Windows text: 'Vieät', 'phöôøng', 'Ñaø'."""
-_TCVN3_MARKS = frozenset("©ª«¬®µ¶·\u00b8¹»¼½¾§\u00d7ÖÞß\u00ad")
-"""Characters a TCVN3 (ABC) file shows: 'ViÖt', 'ph\u00adêng', '§µ'."""
+_TCVN3_MARKS = frozenset("©ª¬®µ¶·\u00b8¹¼½¾§\u00d7ÖÞß\u00ad")
+"""Characters a TCVN3 (ABC) file shows: 'ViÖt', 'ph\u00adêng', '§µ'. They count only next to
+a letter: the same signs stand alone in ordinary text (© 2026, 20 x 40 m with a times sign, § 3)."""
 _MIN_STRANGE_WORDS = 3
 _MAX_STRANGE_SHARE = 0.05
 
@@ -96,9 +97,7 @@ def legacy_encoding(text: str) -> tuple[str, str] | None:
     """The old Vietnamese encoding ``text`` seems to be written in (VNI or TCVN3), and a word
     that shows it; None when it reads as Vietnamese (or any Latin text)."""
     words = [word for word in text.split() if any(ch.isalpha() for ch in word)]
-    strange = [word for word in words
-               if any(ch in _TCVN3_MARKS or (ch.isalpha() and ch not in _VIETNAMESE_LETTERS)
-                      for ch in word)]
+    strange = [word for word in words if _strange(word)]
     if len(strange) < _MIN_STRANGE_WORDS or len(strange) < _MAX_STRANGE_SHARE * len(words):
         return None
     vni = sum(ch in _VNI_MARKS for word in strange for ch in word)
@@ -109,3 +108,15 @@ def legacy_encoding(text: str) -> tuple[str, str] | None:
     marked = [word for word in strange if any(ch in marks for ch in word)]
     visible = [word for word in marked if any(ch in marks - {"\u00ad"} for ch in word)]
     return name, (visible or marked)[0].strip(".,;:!?()\"'")
+
+
+def _strange(word: str) -> bool:
+    """Whether ``word`` has a letter Vietnamese does not use, or a TCVN3 sign beside a letter."""
+    for place, ch in enumerate(word):
+        if ch.isalpha() and ch not in _VIETNAMESE_LETTERS and ch not in _TCVN3_MARKS:
+            return True
+        if ch in _TCVN3_MARKS:
+            beside = word[max(0, place - 1):place] + word[place + 1:place + 2]
+            if any(other.isalpha() and other not in _TCVN3_MARKS for other in beside):
+                return True
+    return False
