@@ -474,7 +474,8 @@ def render_program(
 
 
 def load_rendered(path: Path) -> RenderedAudio[Sidecar] | None:
-    """A finished file with its sidecar, or None when either is missing or unreadable."""
+    """A finished file with its sidecar, or None when either is missing or unreadable, or the
+    sidecar holds no digest of the file."""
     sidecar = sidecar_path(path)
     if not path.exists() or not sidecar.exists():
         return None
@@ -485,5 +486,7 @@ def load_rendered(path: Path) -> RenderedAudio[Sidecar] | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     sha256 = data.get("sha256")
-    return RenderedAudio(path, metadata, sha256=sha256 if isinstance(sha256, str) else None)
+    if not isinstance(sha256, str):
+        return None  # made before renders recorded their digest: made again, then checked
+    return RenderedAudio(path, metadata, sha256=sha256)
 

@@ -48,17 +48,22 @@ def _aired_items(schedule: Schedule) -> list[ScheduledItem]:
     return items
 
 
-def recordings(schedule: Schedule) -> set[Path]:
-    """The recorded audio the schedule airs (audio items, in rotations too): what an
-    approver signs, besides scripts. Chimes are signals, not content, and are not signed."""
-    files: set[Path] = set()
+def approved_files(schedule: Schedule) -> tuple[set[Path], set[Path]]:
+    """The scripts and the recorded audio the schedule airs (rotations' patterns matched):
+    what an approver signs. Chimes are signals, not content, and are not signed."""
+    scripts: set[Path] = set()
+    recorded: set[Path] = set()
     for item in _aired_items(schedule):
-        if isinstance(item, AudioItem):
-            files.add(schedule.resolve(item.audio))
+        if isinstance(item, ScriptItem):
+            scripts.add(schedule.resolve(item.script))
+        elif isinstance(item, AudioItem):
+            recorded.add(schedule.resolve(item.audio))
         elif isinstance(item, RotationItem):
-            files.update(schedule.resolve(entry.path) for entry in item.rotation
-                         if Path(entry.path).suffix.lower() not in SCRIPT_SUFFIXES)
-    return files
+            for entry in item.rotation:
+                for path in schedule.matches(entry):
+                    script = path.suffix.lower() in SCRIPT_SUFFIXES
+                    (scripts if script else recorded).add(schedule.resolve(path))
+    return scripts, recorded
 
 
 def watched_files(schedule: Schedule) -> set[Path]:

@@ -33,7 +33,7 @@ from broadcast.prerender import WARD_SCHEDULE, schedule_lexicon, ward_rule
 from broadcast.schedule import AUDIO_SUFFIXES, SCRIPT_SUFFIXES, parse_date
 from broadcast.schedule_file import load_schedule
 from broadcast.vietnamese import Lexicon, to_spoken
-from broadcast.watch import recordings, watched_files
+from broadcast.watch import approved_files
 
 MIN_PASSPHRASE = 8
 
@@ -209,9 +209,9 @@ def approvals(schedule_path: Path, days: int) -> None:
     schedule = load_schedule(schedule_path)
     trust = load_trust_list(schedule.base_dir / TRUST_LIST)
     today = dt.datetime.now(schedule.ward.tz).date()
-    scripts = sorted(path for path in watched_files(schedule)
-                     if path.suffix.lower() in SCRIPT_SUFFIXES)
-    files = [*scripts, *sorted(recordings(schedule))]
+    named, recorded = approved_files(schedule)
+    scripts = sorted(named)
+    files = [*scripts, *sorted(recorded)]
     failing = 0
     for script in files:
         name = script.relative_to(schedule.base_dir).as_posix() \

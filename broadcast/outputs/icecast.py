@@ -193,7 +193,7 @@ class IcecastMount(OutputBase):
         else:
             assert output.password_file is not None
             path = base_dir / output.password_file
-            problem = secret_problem(path)
+            problem = secret_problem(path, mine=True)
             if problem is not None:
                 raise OutputError(f"{where}: {problem}")
             try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import itertools
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,8 +97,10 @@ def _did_you_mean(path: Path, found: Path) -> str:
     return f" Did you mean '{path.with_name(guess[0]).as_posix()}'?" if guess else ""
 
 
-def secret_problem(path: Path) -> str | None:
-    """Why ``path`` cannot hold a password, or None."""
+def secret_problem(path: Path, *, mine: bool = False) -> str | None:
+    """Why ``path`` cannot hold a password, or None. ``mine``: it must also belong to this
+    process's user (or root): the daemon sends only a password it was given, never a file of
+    someone else's that an edit pointed it at."""
     try:
         info = path.stat()
     except OSError:
@@ -106,6 +109,9 @@ def secret_problem(path: Path) -> str | None:
     if info.st_mode & 0o077:
         return (f"password file '{path}' may be read or changed by other users (mode "
                 f"{info.st_mode & 0o777:04o}). Protect it: chmod 600 {path}")
+    if mine and info.st_uid not in (0, os.geteuid()):
+        return (f"password file '{path}' belongs to another user (uid {info.st_uid}). Give it "
+                f"to the daemon's user: chown {os.geteuid()} {path}")
     return None
 
 
