@@ -287,11 +287,11 @@ def prepare_recording(
     path: Path, target: LoudnessTarget, store: RenderStore, kind: str = "audio",
     rule: ApprovalRule = HEADER_RULE,
 ) -> RenderedAudio:
-    """A recorded audio item brought to the loudness target, kept once per file content. A
-    recording (not a chime) must be approved as ``rule`` says."""
+    """A recorded audio item (or chime) brought to the loudness target, kept once per file
+    content; it must be approved as ``rule`` says."""
     if not path.is_file():
         raise AudioError(f"audio file '{path}' does not exist.")
-    approval = rule.approve_recording(path) if kind == "audio" else None
+    approval = rule.approve_recording(path)
     out = store.items / f"{path.stem}-{_key(file_sha256(path), repr(target), kind)}.flac"
 
     def make() -> RenderedAudio[Any]:
@@ -302,12 +302,21 @@ def prepare_recording(
     return audio if approval is None else audio.approved({str(path): approval})
 
 
+def schedule_chime(schedule: Schedule, name: str | None, target: LoudnessTarget,
+                   store: RenderStore) -> RenderedAudio:
+    """The chime ``name`` (None: the default) as the schedule has it: its sound file, approved
+    as the ward's rule says, or else the built-in sound of that name."""
+    return prepare_chime(schedule.chime_file(name), target, store,
+                         BUILT_IN.get(name or "default", BUILT_IN_CHIME), approval_rule(schedule))
+
+
 def prepare_chime(path: Path | None, target: LoudnessTarget, store: RenderStore,
-                  built_in: Sound = BUILT_IN_CHIME) -> RenderedAudio:
-    """A chime from its file; with no file, the built-in sound ``built_in`` (synthesized once,
-    then kept)."""
+                  built_in: Sound = BUILT_IN_CHIME, rule: ApprovalRule = HEADER_RULE,
+                  ) -> RenderedAudio:
+    """A chime from its file (a recording like any other: signed where the ward's rule asks);
+    with no file, the built-in sound ``built_in`` (synthesized once, then kept)."""
     if path is not None:
-        return prepare_recording(path, target, store, kind="chime")
+        return prepare_recording(path, target, store, kind="chime", rule=rule)
     out = store.items / f"{built_in.name}-{_key(repr(built_in), repr(target))}.flac"
 
     def make() -> RenderedAudio[Any]:
@@ -346,8 +355,7 @@ def _relayed(schedule: Schedule, item: RelayItem, settings: RenderSettings,
         fallback = prepare_recording(schedule.ward_file(instead.audio, sound=True),
                                      settings.target, store, rule=approval_rule(schedule))
     elif isinstance(instead, ChimeItem):
-        fallback = prepare_chime(schedule.chime_file(instead.chime), settings.target, store,
-                                 BUILT_IN.get(instead.chime or "default", BUILT_IN_CHIME))
+        fallback = schedule_chime(schedule, instead.chime, settings.target, store)
     relay = RelaySidecar(source.name, source.url, source.silence.total_seconds(),
                          None if fallback is None else str(fallback.path))
     return Relayed(relay, item.duration.total_seconds())
@@ -371,10 +379,7 @@ def prepare_program(
             parts.append(prepare_recording(schedule.ward_file(item.audio, sound=True),
                                            settings.target, store, rule=approval_rule(schedule)))
         elif isinstance(item, ChimeItem):
-            parts.append(prepare_chime(
-                schedule.chime_file(item.chime), settings.target, store,
-                BUILT_IN.get(item.chime or "default", BUILT_IN_CHIME),
-            ))
+            parts.append(schedule_chime(schedule, item.chime, settings.target, store))
         elif isinstance(item, RelayItem):
             parts.append(_relayed(schedule, item, settings, store))
         else:

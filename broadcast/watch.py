@@ -49,10 +49,11 @@ def _aired_items(schedule: Schedule) -> list[ScheduledItem]:
 
 
 def approved_files(schedule: Schedule) -> tuple[set[Path], set[Path]]:
-    """The scripts and the recorded audio the schedule airs (rotations' patterns matched):
-    what an approver signs. Chimes are signals, not content, and are not signed."""
+    """The scripts and the recorded audio the schedule may air (rotations' patterns matched,
+    every chime's sound file too, for manual requests open with one): what an approver
+    signs."""
     scripts: set[Path] = set()
-    recorded: set[Path] = set()
+    recorded = {schedule.resolve(sound) for sound in schedule.chimes.values()}
     for item in _aired_items(schedule):
         if isinstance(item, ScriptItem):
             scripts.add(schedule.resolve(item.script))

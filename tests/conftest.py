@@ -92,6 +92,7 @@ def ward(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "audio", target / "audio")
     if (REPO / "lexicon.yaml").exists():
         shutil.copy(REPO / "lexicon.yaml", target / "lexicon.yaml")
+        (target / "lexicon.yaml").chmod(0o644)
     return target
 
 

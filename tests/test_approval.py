@@ -396,7 +396,9 @@ def test_the_sample_ward_airs_only_signed_words_and_every_script_is_signed() -> 
     listed = broadcast_cli("approvals", "--schedule", str(sample))
     assert listed.returncode == 0, listed.stdout + listed.stderr
     scripts = [p for p in (REPO / "scripts").glob("*.md") if p.name != "README.md"]
-    assert listed.stdout.splitlines()[-1] == f"{len(scripts)} of {len(scripts)} scripts approved."
+    count = len(scripts) + 2  # and the two chimes
+    assert listed.stdout.splitlines()[-1] == \
+        f"{count} of {count} scripts and recordings approved."
     assert all("approved by Người duyệt mẫu (chỉ để thử)" in line
                for line in listed.stdout.splitlines()[:-1])
 
@@ -631,3 +633,23 @@ def test_in_a_signed_ward_the_lexicon_is_trusted_like_the_approvers(
     (ward / "lexicon.yaml").chmod(0o644)
     shown = approve(ward, approver, "cat-dien.md")
     assert "khu vực sơ tán hai tạm ngừng cấp điện" in shown, "the approver hears the ward's words"
+
+
+def test_in_a_signed_ward_a_chime_file_is_signed_like_any_recording(
+        ward: Path, approver: dict[str, str]) -> None:
+    """A chime file could hold any words: where approvals are signed, it is approved too (the
+    built-in chimes need nothing)."""
+    (ward / "audio").mkdir()
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                    "sine=f=660:duration=2", str(ward / "audio" / "mo-dau.flac")], check=True)
+    (ward / "schedule.yaml").write_text(
+        "ward:\n  name: Phường Thử\napproval: signed\nchimes:\n  default: audio/mo-dau.flac\n"
+        "zones:\n  - id: khu-pho-1\n    name: Cụm loa 1\nprograms:\n  - id: sang\n"
+        "    name: Sáng\n    start: \"06:30\"\n    items:\n      - chime:\n      - chime: alert\n",
+        encoding="utf-8")
+    trust(ward, entry(approver))
+    checked = broadcast_cli("check", "--schedule", str(ward / "schedule.yaml")).stdout
+    assert "mo-dau.flac has no signed approval (mo-dau.flac.approval)" in checked
+    approve(ward, approver, "../audio/mo-dau.flac")
+    checked = broadcast_cli("check", "--schedule", str(ward / "schedule.yaml")).stdout
+    assert checked.startswith("OK:") and "1 recording" in checked

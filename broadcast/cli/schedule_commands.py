@@ -294,6 +294,8 @@ def _warn_when_approval_ends(bulletin: Bulletin, uses: list[Broadcast]) -> None:
 
 
 def _when(broadcasts: list[Broadcast]) -> str:
+    if not broadcasts:
+        return "    a chime: it opens manual requests and any program that names it"
     shown = ", ".join(f"{b.program_id} {b.start:%Y-%m-%d %H:%M}" for b in broadcasts[:3])
     more = f" and {len(broadcasts) - 3} more" if len(broadcasts) > 3 else ""
     return f"    airs: {shown}{more}"
@@ -324,6 +326,8 @@ def check(schedule_path: Path, days: int) -> None:
                 uses = airings.setdefault(path, [])
                 if broadcast not in uses:
                     uses.append(broadcast)
+    for sound in sorted(set(schedule.chimes.values())):
+        airings.setdefault(schedule.resolve(sound), [])
     lexicon = schedule_lexicon(schedule)
     rule = approval_rule(schedule)
     count = 0

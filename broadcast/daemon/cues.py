@@ -14,7 +14,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from broadcast.asrun import AsRunLog
-from broadcast.assets import BUILT_IN, BUILT_IN_CHIME
 from broadcast.bulletin import BulletinError
 from broadcast.daemon.state import DaemonState
 from broadcast.daemon.zones import Zones
@@ -34,10 +33,10 @@ from broadcast.planner import Broadcast, plan
 from broadcast.prerender import (
     RenderStore,
     approval_rule,
-    prepare_chime,
     prepare_program,
     prepare_recording,
     prepare_script,
+    schedule_chime,
 )
 from broadcast.render import RenderedAudio, RenderSettings, load_rendered
 from broadcast.schedule import (
@@ -271,9 +270,7 @@ class Cues:
                                           rule=approval_rule(schedule))
                 what = f"audio {item.audio}"
             else:
-                audio = prepare_chime(schedule.chime_file(item.chime), settings.target,
-                                      self.store, BUILT_IN.get(item.chime or "default",
-                                                               BUILT_IN_CHIME))
+                audio = schedule_chime(schedule, item.chime, settings.target, self.store)
                 what = "chime"
             return self.store.intact(audio), what
         except BroadcastError as exc:

@@ -31,7 +31,6 @@ from pydantic import TypeAdapter, ValidationError
 
 from broadcast.approval import ApprovalRule, approval_path, write_approval
 from broadcast.asrun import AsRunLog
-from broadcast.assets import BUILT_IN, BUILT_IN_CHIME
 from broadcast.bulletin import notice_script, read_bulletin
 from broadcast.control.protocol import (
     Cancel,
@@ -55,7 +54,7 @@ from broadcast.errors import BroadcastError
 from broadcast.fileio import read_at_most, write_text_atomic
 from broadcast.onair import Cue, Hold, as_run_row
 from broadcast.planner import Broadcast, ManualRequest, latest_occurrence
-from broadcast.prerender import RenderStore, approval_rule, prepare_chime, prepare_program
+from broadcast.prerender import RenderStore, approval_rule, prepare_program, schedule_chime
 from broadcast.render import RenderedAudio, RenderSettings
 from broadcast.schedule import (
     AUDIO_SUFFIXES,
@@ -272,8 +271,7 @@ class ManualDesk:
                              (ChimeItem(chime=chime),), request=manual)
 
             def sound(settings: RenderSettings) -> RenderedAudio:
-                return prepare_chime(schedule.chime_file(chime), settings.target, self.store,
-                                     BUILT_IN.get(chime or "default", BUILT_IN_CHIME))
+                return schedule_chime(schedule, chime, settings.target, self.store)
 
             tone_s = max(sound(settings).figures.duration_s for settings in
                          self.zones.groups(zones))
@@ -687,8 +685,7 @@ class ManualDesk:
         for chime in (None, "alert"):
             for settings in self.zones.groups(list(schedule.zones)):
                 try:
-                    prepare_chime(schedule.chime_file(chime), settings.target, self.store,
-                                  BUILT_IN.get(chime or "default", BUILT_IN_CHIME))
+                    schedule_chime(schedule, chime, settings.target, self.store)
                 except BroadcastError as exc:
                     log.error("the %s cannot be made ready: %s",
                               "alert tone" if chime else "opening chime", exc)
