@@ -125,11 +125,13 @@ def signed_bytes(fields: dict[str, Any]) -> bytes:
 
 
 def sign(bulletin: Bulletin | Path, private: Ed25519PrivateKey, *, name: str, position: str,
-         signed_at: dt.datetime, valid_until: dt.date | None = None) -> dict[str, Any]:
-    """The approval of ``bulletin``'s words (or of a recording, by its file's SHA-256) by the
-    holder of ``private``, as the approval file holds it."""
+         signed_at: dt.datetime, valid_until: dt.date | None = None,
+         content_hash: str | None = None) -> dict[str, Any]:
+    """The approval of ``bulletin``'s words (or of a recording, by its file's SHA-256, or
+    ``content_hash`` when the caller has it: the digest of the bytes the approver heard) by
+    the holder of ``private``, as the approval file holds it."""
     if isinstance(bulletin, Path):
-        what = {"kind": "audio", "content_hash": recording_hash(bulletin),
+        what = {"kind": "audio", "content_hash": content_hash or recording_hash(bulletin),
                 "title": bulletin.name, "text": ""}
     else:
         what = {"kind": "script", "content_hash": bulletin.content_hash,
@@ -296,7 +298,7 @@ class Verified:
 
 
 def verify(bulletin: Bulletin | Path, approval: Approval, fields: dict[str, Any],
-           trust: TrustList, today: dt.date) -> Verified:
+           trust: TrustList, today: dt.date, content_hash: str | None = None) -> Verified:
     """Whether ``approval`` (its ``fields`` as written) approves ``bulletin`` (or a recording)
     as it is now; :class:`BulletinError` saying in one line what does not hold (see the module
     doc)."""
@@ -338,7 +340,7 @@ def verify(bulletin: Bulletin | Path, approval: Approval, fields: dict[str, Any]
                             f"'{approval.title}', not this file. Ask for a new approval.",
                             where)
     if isinstance(bulletin, Path):
-        if approval.content_hash != recording_hash(bulletin):
+        if approval.content_hash != (content_hash or recording_hash(bulletin)):
             raise BulletinError(f"the recording {name} was changed after it was approved (its "
                                 "SHA-256 differs). Ask for a new approval.", where)
     elif approval.content_hash != bulletin.content_hash:
@@ -443,14 +445,15 @@ class ApprovalRule:
                        signature_id=approval.signature_id, approved_until=approval.valid_until)
 
     def approve_recording(self, path: Path, today: dt.date | None = None,
-                          ) -> ApprovalRecord | None:
-        """The approval of the recording at ``path``: signed, it must hold (else
-        :class:`BulletinError` says why); by header, recordings need none (None)."""
+                          content_hash: str | None = None) -> ApprovalRecord | None:
+        """The approval of the recording at ``path`` (whose bytes, as the caller read them,
+        have ``content_hash``): signed, it must hold (else :class:`BulletinError` says why);
+        by header, recordings need none (None)."""
         if not self.signed:
             return None
         assert self.trust_list is not None
         approval, fields = read_approval(path)
         verified = verify(path, approval, fields, load_trust_list(self.trust_list),
-                          today or dt.date.today())
+                          today or dt.date.today(), content_hash)
         return ApprovalRecord(verified.approved_by, approval.signed_at.date(), approval.key_id,
                               approval.signature_id)

@@ -291,12 +291,22 @@ def prepare_recording(
     content; it must be approved as ``rule`` says."""
     if not path.is_file():
         raise AudioError(f"audio file '{path}' does not exist.")
-    approval = rule.approve_recording(path)
-    out = store.items / f"{path.stem}-{_key(file_sha256(path), repr(target), kind)}.flac"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise AudioError(f"audio file '{path}' cannot be read: {exc.strerror}.") from None
+    digest = hashlib.sha256(data).hexdigest()
+    # The approval, the key and the render all go by these very bytes: a file swapped on disk
+    # meanwhile changes none of them.
+    approval = rule.approve_recording(path, content_hash=f"sha256:{digest}")
+    out = store.items / f"{path.stem}-{_key(digest, repr(target), kind)}.flac"
 
     def make() -> RenderedAudio[Any]:
-        probe(path)  # a sound file, never a playlist that would air other files
-        return render_recording(path, out, target, ITEM_FORMAT, kind)
+        with tempfile.TemporaryDirectory(prefix="broadcast-recording-") as tmp:
+            copy = Path(tmp) / f"recording{path.suffix.lower()}"
+            copy.write_bytes(data)
+            probe(copy)  # a sound file, never a playlist that would air other files
+            return render_recording(copy, out, target, ITEM_FORMAT, kind, recorded_as=path)
 
     audio = store.once(out, make)
     return audio if approval is None else audio.approved({str(path): approval})

@@ -422,12 +422,15 @@ def render_recording(
     target: LoudnessTarget,
     fmt: OutputFormat | None = None,
     kind: str = "audio",
+    recorded_as: Path | None = None,
 ) -> RenderedAudio[RecordingSidecar]:
-    """Bring a recorded item (a chime, a recorded notice) to the loudness target."""
+    """Bring a recorded item (a chime, a recorded notice) to the loudness target;
+    ``recorded_as`` names the file ``source`` is a copy of."""
     fmt = fmt or OutputFormat.for_path(out)
     _forget_sidecar(out)
     figures = master(source, out, target, fmt)
-    return _finish(out, RecordingSidecar(kind, str(source), Rendering.now(figures, target, fmt)))
+    return _finish(out, RecordingSidecar(kind, str(recorded_as or source),
+                                         Rendering.now(figures, target, fmt)))
 
 
 def render_program(

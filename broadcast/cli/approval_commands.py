@@ -121,11 +121,14 @@ def sign_notice(text: str, key_file: Path | None) -> dict[str, Any] | None:
                 valid_until=now.date())
 
 
-def _show(bulletin: Bulletin | Path) -> None:
+def _show(bulletin: Bulletin | Path, shown: dict[Path, str]) -> None:
+    """Show what is to be approved; for a recording, remember the digest shown (what is
+    signed is that digest, even if the file changes before the passphrase is typed)."""
     if isinstance(bulletin, Path):
         size = bulletin.stat().st_size
+        shown[bulletin] = recording_hash(bulletin)
         click.echo(f"== {bulletin.name}: a recording, {size / 1000:.0f} kB, SHA-256 "
-                   f"{recording_hash(bulletin).removeprefix('sha256:')}")
+                   f"{shown[bulletin].removeprefix('sha256:')}")
         click.echo("-- listen to it in full before you approve it: the approval binds these "
                    "exact bytes.")
         click.echo()
@@ -172,17 +175,18 @@ def approve(scripts: tuple[Path, ...], key_file: Path | None, valid_until: str |
             raise click.BadParameter(str(exc), param_hint="--valid-until") from None
     key_file = key_file or _default_key()
     bulletins = [_approvable(path) for path in scripts]
+    shown: dict[Path, str] = {}
     for bulletin in bulletins:
-        _show(bulletin)
+        _show(bulletin, shown)
     if not yes:
         click.confirm(f"Approve {len(bulletins)} file(s) to air exactly as shown?",
                       abort=True, err=True)
     private, name, position = _signer(key_file)
     now = dt.datetime.now().astimezone()
     for bulletin in bulletins:
-        fields = sign(bulletin, private, name=name, position=position, signed_at=now,
-                      valid_until=until)
         path = bulletin if isinstance(bulletin, Path) else bulletin.path
+        fields = sign(bulletin, private, name=name, position=position, signed_at=now,
+                      valid_until=until, content_hash=shown.get(path))
         write_approval(path, fields)
         click.echo(f"Approved: {path.name} ({approval_path(path).name})")
 
