@@ -50,10 +50,13 @@ def _aired_items(schedule: Schedule) -> list[ScheduledItem]:
 
 def approved_files(schedule: Schedule) -> tuple[set[Path], set[Path]]:
     """The scripts and the recorded audio the schedule may air (rotations' patterns matched,
-    every chime's sound file too, for manual requests open with one): what an approver
-    signs."""
+    every chime's sound file too, for manual requests open with one, and the idle sounds
+    receivers hear between broadcasts): what an approver signs."""
     scripts: set[Path] = set()
     recorded = {schedule.resolve(sound) for sound in schedule.chimes.values()}
+    recorded.update(schedule.resolve(output.idle) for zone in schedule.zones
+                    for output in zone.outputs
+                    if isinstance(output, IcecastOutput) and output.idle is not None)
     for item in _aired_items(schedule):
         if isinstance(item, ScriptItem):
             scripts.add(schedule.resolve(item.script))

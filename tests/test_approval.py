@@ -653,3 +653,24 @@ def test_in_a_signed_ward_a_chime_file_is_signed_like_any_recording(
     approve(ward, approver, "../audio/mo-dau.flac")
     checked = broadcast_cli("check", "--schedule", str(ward / "schedule.yaml")).stdout
     assert checked.startswith("OK:") and "1 recording" in checked
+
+
+def test_in_a_signed_ward_an_idle_sound_is_signed_too(ward: Path,
+                                                       approver: dict[str, str]) -> None:
+    """Receivers hear an Icecast zone's idle sound between broadcasts."""
+    (ward / "audio").mkdir()
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                    "sine=f=330:duration=2", str(ward / "audio" / "cho.flac")], check=True)
+    (ward / "schedule.yaml").write_text(
+        "ward:\n  name: Phường Thử\napproval: signed\nzones:\n  - id: khu-pho-1\n"
+        "    name: Cụm loa 1\n    outputs:\n      - {type: icecast, mount: 127.0.0.1:9/a, "
+        "password_env: KHONG_CO, idle: audio/cho.flac}\nprograms:\n  - id: sang\n"
+        "    name: Sáng\n    start: \"06:30\"\n    items:\n      - chime:\n", encoding="utf-8")
+    trust(ward, entry(approver))
+    checked = broadcast_cli("check", "--schedule", str(ward / "schedule.yaml")).stdout
+    assert "cho.flac has no signed approval (cho.flac.approval)" in checked
+    assert "a chime or an idle sound: it airs with manual requests or between broadcasts" \
+        in checked
+    approve(ward, approver, "../audio/cho.flac")
+    assert broadcast_cli("check", "--schedule", str(ward / "schedule.yaml")
+                         ).stdout.startswith("OK:")

@@ -33,6 +33,7 @@ from broadcast.schedule import (
 )
 from broadcast.schedule_file import load_schedule
 from broadcast.vietnamese import Lexicon, TextDecodingError, decode_text, to_spoken
+from broadcast.watch import approved_files
 
 schedule_option = click.option(
     "--schedule", "schedule_path", type=click.Path(path_type=Path, dir_okay=False),
@@ -295,7 +296,7 @@ def _warn_when_approval_ends(bulletin: Bulletin, uses: list[Broadcast]) -> None:
 
 def _when(broadcasts: list[Broadcast]) -> str:
     if not broadcasts:
-        return "    a chime: it opens manual requests and any program that names it"
+        return "    a chime or an idle sound: it airs with manual requests or between broadcasts"
     shown = ", ".join(f"{b.program_id} {b.start:%Y-%m-%d %H:%M}" for b in broadcasts[:3])
     more = f" and {len(broadcasts) - 3} more" if len(broadcasts) > 3 else ""
     return f"    airs: {shown}{more}"
@@ -326,8 +327,8 @@ def check(schedule_path: Path, days: int) -> None:
                 uses = airings.setdefault(path, [])
                 if broadcast not in uses:
                     uses.append(broadcast)
-    for sound in sorted(set(schedule.chimes.values())):
-        airings.setdefault(schedule.resolve(sound), [])
+    for sound in sorted(approved_files(schedule)[1]):
+        airings.setdefault(sound, [])
     lexicon = schedule_lexicon(schedule)
     rule = approval_rule(schedule)
     count = 0

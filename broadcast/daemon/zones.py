@@ -14,9 +14,10 @@ from broadcast.onair import ArchiveFn, ZoneChannel
 from broadcast.outputs import build_output
 from broadcast.outputs.base import Output, OutputError
 from broadcast.planner import Broadcast
-from broadcast.prerender import schedule_engines, schedule_lexicon
+from broadcast.prerender import approval_rule, schedule_engines, schedule_lexicon
 from broadcast.render import RenderSettings
-from broadcast.schedule import Zone
+from broadcast.schedule import Schedule, Zone
+from broadcast.schedule.outputs import OutputSettings
 from broadcast.tts import ChunkCache
 from broadcast.tts.speaker import EngineBreaker
 from broadcast.vietnamese import default_lexicon
@@ -99,7 +100,8 @@ class Zones:
                 for output in self.outputs.get(zone.id, []):
                     output.close()
                 self.outputs[zone.id] = [
-                    build_output(output, schedule.base_dir) for output in zone.outputs
+                    build_output(_idle_approved(output, schedule), schedule.base_dir)
+                    for output in zone.outputs
                 ]
                 built += [(zone.id, output) for output in self.outputs[zone.id]]
             self._zone_setup[zone.id] = zone
@@ -122,3 +124,17 @@ class Zones:
         for outputs in self.outputs.values():
             for output in outputs:
                 output.close()
+
+
+def _idle_approved(output: OutputSettings, schedule: Schedule) -> OutputSettings:
+    """An output's settings with its idle sound only if the ward's rule approves it: receivers
+    hear it between broadcasts, so unapproved sound is left out (silence instead)."""
+    idle = getattr(output, "idle", None)
+    if idle is None:
+        return output
+    try:
+        approval_rule(schedule).approve_recording(schedule.ward_file(idle, sound=True))
+    except BroadcastError as exc:
+        log.error("%s: the idle sound is not aired: %s", output.describe(), exc)
+        return output.model_copy(update={"idle": None})
+    return output
