@@ -471,49 +471,42 @@ class _LengthChecks:
             for zone in self.schedule.zone_ids(program):
                 by_zone.setdefault(zone, []).append(window)
         clashes: dict[tuple[int, int, int], list[str]] = {}
-        shared: dict[tuple[int, int, int], list[str]] = {}
         for zone, windows in by_zone.items():
             windows.sort(key=lambda w: w.start)
             for place, first in enumerate(windows):
                 for second in windows[place + 1:]:
                     if second.start >= first.end:
                         break
-                    self._note(clashes, shared, zone, first, second, 0)
+                    self._note(clashes, zone, first, second, 0)
                 if first.end > 86400:
                     for second in windows:
                         if second.start >= first.end - 86400:
                             break
                         if second.program != first.program:
-                            self._note(clashes, shared, zone, first, second, 1)
+                            self._note(clashes, zone, first, second, 1)
         for (one, two, shift), zones in clashes.items():
             first, second = programs[one], programs[two]
             days = _shared_days(first, second, shift)
             if days is None:
                 continue
             later = "the next day " if shift else ""
-            self.fail(
-                f"'{first.id}' ({self._span(one)}) and '{second.id}' ({later}{self._span(two)}) "
-                f"both air in {', '.join(zones)} at the same priority, {days}. Move one to "
-                "another time, shorten it, or give them different zones.",
-                ("programs", self.rows.programs[two], "start"))
-        for (one, two, shift), zones in shared.items():
-            first, second = programs[one], programs[two]
-            days = _shared_days(first, second, shift)
-            if days is None:
-                continue
-            later = "the next day " if shift else ""
-            self.warn(
-                f"'{first.id}' ({self._span(one)}, {first.priority}) and '{second.id}' "
-                f"({later}{self._span(two)}, {second.priority}) overlap in {', '.join(zones)}, "
-                f"{days}: the one with the higher priority goes first (an emergency cuts in). "
-                "Move one if that is not meant.", ("programs", self.rows.programs[two], "start"))
+            where = ("programs", self.rows.programs[two], "start")
+            if first.priority == second.priority:
+                self.fail(
+                    f"'{first.id}' ({self._span(one)}) and '{second.id}' "
+                    f"({later}{self._span(two)}) both air in {', '.join(zones)} at the same "
+                    f"priority, {days}. Move one to another time, shorten it, or give them "
+                    "different zones.", where)
+            else:
+                self.warn(
+                    f"'{first.id}' ({self._span(one)}, {first.priority}) and '{second.id}' "
+                    f"({later}{self._span(two)}, {second.priority}) overlap in "
+                    f"{', '.join(zones)}, {days}: the one with the higher priority goes first "
+                    "(an emergency cuts in). Move one if that is not meant.", where)
 
-    def _note(self, clashes: dict[tuple[int, int, int], list[str]],
-              shared: dict[tuple[int, int, int], list[str]], zone: str, first: _Window,
+    @staticmethod
+    def _note(clashes: dict[tuple[int, int, int], list[str]], zone: str, first: _Window,
               second: _Window, shift: int) -> None:
-        programs = self.schedule.programs
-        if programs[first.program].priority != programs[second.program].priority:
-            clashes = shared
         zones = clashes.setdefault((first.program, second.program, shift), [])
         if zone not in zones:
             zones.append(zone)
