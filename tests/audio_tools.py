@@ -86,3 +86,12 @@ def loudness_range_lu(path: Path) -> float:
     summary = stderr[stderr.rindex("Summary:") :]
     line = next(line for line in summary.splitlines() if line.strip().startswith("LRA:"))
     return float(line.split()[1])
+
+
+def tone(path: Path, hz: float = 440, seconds: float = 1, fmt: str | None = None) -> Path:
+    """A sine tone written by ffmpeg (the format from the name, or ``fmt``): a real sound
+    file where a test needs one."""
+    command = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+               f"sine=f={hz:g}:duration={seconds:g}"]
+    subprocess.run([*command, *(["-f", fmt] if fmt else []), str(path)], check=True)
+    return path

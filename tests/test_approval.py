@@ -44,6 +44,7 @@ from broadcast.planner import plan
 from broadcast.prerender import RenderStore, prepare_program
 from broadcast.render import RenderSettings
 from broadcast.schedule_file import load_schedule
+from tests.audio_tools import tone
 from tests.conftest import REPO, broadcast_cli
 from tests.daemon_tools import TZ, Daemons, Ward, ahead, program, zone
 
@@ -323,8 +324,7 @@ def swap_when_rendered(programs: Path, program_id: str, timeout: float = 60) -> 
         found = [p for p in programs.glob(f"{program_id}-*.mp3")
                  if p.with_name(p.name + ".json").exists()]
         if found:
-            subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                            "sine=f=440:duration=3", "-f", "mp3", str(found[0])], check=True)
+            tone(found[0], seconds=3, fmt="mp3")
             return
         time.sleep(0.2)
     raise AssertionError(f"{program_id} was not rendered ahead")
@@ -467,8 +467,7 @@ def test_a_recording_airs_in_a_signed_ward_only_as_the_bytes_an_approver_signed(
     recording.parent.mkdir()
 
     def record(hz: int) -> None:
-        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                        f"sine=f={hz}:duration=2", str(recording)], check=True)
+        tone(recording, hz, seconds=2)
 
     record(440)
     (ward / "schedule.yaml").write_text(
@@ -640,8 +639,7 @@ def test_in_a_signed_ward_a_chime_file_is_signed_like_any_recording(
     """A chime file could hold any words: where approvals are signed, it is approved too (the
     built-in chimes need nothing)."""
     (ward / "audio").mkdir()
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
-                    "sine=f=660:duration=2", str(ward / "audio" / "mo-dau.flac")], check=True)
+    tone(ward / "audio" / "mo-dau.flac", 660, seconds=2)
     (ward / "schedule.yaml").write_text(
         "ward:\n  name: Phường Thử\napproval: signed\nchimes:\n  default: audio/mo-dau.flac\n"
         "zones:\n  - id: khu-pho-1\n    name: Cụm loa 1\nprograms:\n  - id: sang\n"
@@ -659,8 +657,7 @@ def test_in_a_signed_ward_an_idle_sound_is_signed_too(ward: Path,
                                                        approver: dict[str, str]) -> None:
     """Receivers hear an Icecast zone's idle sound between broadcasts."""
     (ward / "audio").mkdir()
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
-                    "sine=f=330:duration=2", str(ward / "audio" / "cho.flac")], check=True)
+    tone(ward / "audio" / "cho.flac", 330, seconds=2)
     (ward / "schedule.yaml").write_text(
         "ward:\n  name: Phường Thử\napproval: signed\nzones:\n  - id: khu-pho-1\n"
         "    name: Cụm loa 1\n    outputs:\n      - {type: icecast, mount: 127.0.0.1:9/a, "

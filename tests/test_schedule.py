@@ -20,6 +20,7 @@ from broadcast.schedule import (
     schedule_json_schema,
 )
 from broadcast.schedule_file import load_schedule, parse_schedule
+from tests.audio_tools import tone
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -136,8 +137,7 @@ def test_existing_forms_stay_accepted(folder: Path) -> None:
 
 
 def test_every_item_kind_loads(folder: Path) -> None:
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
-                    "sine=duration=1", str(folder / "chime.wav")], check=True)
+    tone(folder / "chime.wav")
     text = schedule_with(program(
         "    days: [mon]\n    items:\n      - chime:\n      - script: scripts/a.md\n"
         "      - silence: 2s\n      - relay: https://radio.example.vn/vov1.mp3\n"
@@ -479,8 +479,7 @@ def test_no_path_leads_out_of_the_ward_folder(folder: Path, tmp_path_factory:
     """script:, audio:, chimes, idle sounds and fallbacks are refused when they lead out of
     the ward folder: absolute, with '..', or through a link; sounds may come from audio_roots."""
     outside = tmp_path_factory.mktemp("elsewhere")
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
-                    "sine=duration=1", str(outside / "jingle.flac")], check=True)
+    tone(outside / "jingle.flac")
     (folder / "scripts" / "link.md").symlink_to("/etc/passwd")
     text = MINIMAL.replace("      - script: scripts/a.md\n", (
         "      - script: /etc/shadow\n"
@@ -532,8 +531,7 @@ def test_every_zone_is_in_the_group_all_without_saying_so(folder: Path) -> None:
 def test_a_playlist_named_like_a_sound_file_is_not_a_sound_file(folder: Path) -> None:
     """An HLS or concat playlist would air the files it names, outside any approval."""
     (folder / "audio").mkdir()
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
-                    "sine=duration=1", str(folder / "audio" / "that.flac")], check=True)
+    tone(folder / "audio" / "that.flac")
     (folder / "audio" / "hls.mp3").write_text(
         "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:1,\nthat.flac\n#EXT-X-ENDLIST\n",
         encoding="utf-8")
