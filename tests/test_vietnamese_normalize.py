@@ -28,6 +28,8 @@ CATEGORIES = (
     "unicode",
     "markup",
     "misc",
+    "identifiers",
+    "web",
 )
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|t|n)")
 

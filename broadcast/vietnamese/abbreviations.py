@@ -44,6 +44,20 @@ _NAME_BEFORE = re.compile(rf"(?<![^\W_])[{UPPER_LETTERS}][{LOWER_LETTERS}]+\s+$"
 _SENTENCE_GOES_ON = re.compile(r"\s*[^\W\d_A-ZĐ]|\s*[,;:)\d]")
 WEEKDAY_ABBREVIATION = re.compile(r"[Tt][2-7]")
 _QUARTER = re.compile(r"Q[1-4]")
+_ROAD_NUMBER = re.compile(r"(?P<road>QL|ĐT|TL)(?P<number>\d{1,3})")
+_ROMAN_WITH_LETTER = re.compile(r"(?P<roman>[IVX]{1,4})(?P<letter>[A-D])")
+_UNIT_ALTERNATIVES = "|".join(re.escape(unit) for unit in sorted(UNIT_NAMES, key=len, reverse=True))
+_TIMES_NUMBER = re.compile(rf"[xX](?P<number>\d+)(?P<unit>{_UNIT_ALTERNATIVES})?")
+# "TT09/2024", "NĐ81": a kind of document written straight before its number.
+_DOCUMENT_NUMBER = re.compile(r"(?P<kind>TTLT|TT|NĐ|QĐ|NQ|CT)(?P<number>\d{1,4})")
+_DOCUMENT_KINDS = {
+    "TTLT": "thông tư liên tịch",
+    "TT": "thông tư",
+    "NĐ": "nghị định",
+    "QĐ": "quyết định",
+    "NQ": "nghị quyết",
+    "CT": "chỉ thị",
+}
 # Inside a code of letters and digits, digit runs this long are read one by one.
 _CODE_DIGIT_RUN = 4
 
@@ -142,10 +156,12 @@ def _letter(reading: Reading, index: int, text: str) -> str:
         lower == "x"
         and previous is not None
         and following is not None
-        and previous.kind == "num"
-        and following.kind == "num"
+        and previous.kind in ("num", "word", "plain")
+        and following.kind in ("num", "word", "plain")
+        and reading.spaced_before(index)
+        and reading.spaced_before(index + 1)
     ):
-        return "nhân"
+        return "nhân"  # "3 x 4", "ngang x dọc"
     if has_vowel(lower):
         return lower if _in_capitals(reading, index) else text
     return LETTER_NAMES.get(lower, lower)
@@ -169,6 +185,17 @@ def _capitals(reading: Reading, index: int, text: str, before: str) -> str:
     value = roman_value(text)
     if value and before in ROMAN_PREV:
         return _roman(reading, index, value)
+    lettered = _ROMAN_WITH_LETTER.fullmatch(text)
+    if lettered is not None and before in ROMAN_PREV and roman_value(lettered["roman"]):
+        # "nhóm IIA": the group number, then its letter.
+        number = _roman(reading, index, roman_value(lettered["roman"]) or 0)
+        return f"{number} {LETTER_NAMES[lettered['letter'].lower()]}"
+    if (
+        reading.text_at(index - 1) == "("
+        and reading.text_at(index + 1) == ")"
+        and not is_pronounceable(text)
+    ):
+        return spell(text)  # "(CAO)", "(VAT)": a tag or an abbreviation, never a word
     if is_vietnamese_syllable(text):
         return text.lower()
     if value:
@@ -202,14 +229,20 @@ def read_mixed(reading: Reading, index: int, token: Token) -> int:
     """Letters and digits together: "x3", "Q3", "T7", "m2", codes such as "HS2025123"."""
     text = token.text
     previous = reading.token(index - 1)
-    if (
-        text[0] in "xX"
-        and text[1:].isdigit()
-        and previous is not None
-        and previous.kind == "num"
-    ):
-        reading.emit("nhân", read_integer_text(text[1:]))
+    times = _TIMES_NUMBER.fullmatch(text)
+    if times is not None and previous is not None and previous.kind == "num":
+        # "3x4", "3x4cm": a dimension.
+        reading.emit("nhân", read_integer_text(times["number"]))
+        if times["unit"]:
+            reading.emit(UNIT_NAMES[times["unit"]])
         return index + 1
+    road = _ROAD_NUMBER.fullmatch(text)
+    if road is not None:
+        reading.emit(ROADS[road["road"]], read_int(int(road["number"])))  # "ĐT743"
+        return index + 1
+    document = _DOCUMENT_NUMBER.fullmatch(text)
+    if document is not None:
+        return _document_number(reading, index, document)
     if _QUARTER.fullmatch(text) and _year_follows(reading, index):
         reading.emit("quý", read_int(int(text[1])))  # "Q3/2025"
         return index + 1
@@ -219,14 +252,36 @@ def read_mixed(reading: Reading, index: int, token: Token) -> int:
     if text in UNIT_NAMES:
         reading.emit(UNIT_NAMES[text])
         return index + 1
+    parts = re.findall(r"\d+|[^\W\d_]+", text)
     code = reading.after_identifier_word(index)
-    for part in re.findall(r"\d+|[^\W\d_]+", text):
+    # Letters on both sides of the digits ("DN150PVC") make a product code: its letters are
+    # spelled, never expanded as abbreviations. "QL1A" is a road.
+    product = len(parts) > 2 and not parts[0].isdigit() and not parts[-1].isdigit()
+    product = product and parts[0] not in ROADS
+    for part in parts:
         if part.isdigit():
             # Long runs in a code are read digit by digit: "HS2025123", "AB123456".
-            long_run = code or len(part) >= _CODE_DIGIT_RUN
+            # ... and so are numbers with a leading zero: "C06".
+            long_run = code or len(part) >= _CODE_DIGIT_RUN or part.startswith("0")
             reading.emit(read_digits(part) if long_run else read_integer_text(part))
         else:
-            reading.emit(spell(part) if code else _letters_in_code(reading, part))
+            reading.emit(spell(part) if code or product else _letters_in_code(reading, part))
+    return index + 1
+
+
+def _document_number(reading: Reading, index: int, document: re.Match[str]) -> int:
+    """ "theo TT09/2024" -> "theo thông tư số chín năm hai nghìn không trăm hai mươi bốn"."""
+    reading.emit(_DOCUMENT_KINDS[document["kind"]], "số", read_int(int(document["number"])))
+    year = reading.token(index + 2)
+    if (
+        reading.text_at(index + 1) == "/"
+        and year is not None
+        and year.kind == "num"
+        and len(year.text) == 4
+        and year.text.isdigit()
+    ):
+        reading.emit("năm", read_int(int(year.text)))
+        return index + 3
     return index + 1
 
 

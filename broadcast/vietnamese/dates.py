@@ -23,6 +23,7 @@ from .words import (
     ROUND_THE_CLOCK_PREV,
     SHARE_NEXT,
     STREET_WORDS,
+    TIME_OF_DAY,
     YEAR_NUMBER_PREV,
 )
 
@@ -68,8 +69,19 @@ def read_full_date(reading: Reading, index: int, token: Token) -> int:
     day, month, year = (int(token.match[name]) for name in names)
     if valid_day_month(day, month):
         reading.emit(date_words(reading, index, day, month, year))
+        following = reading.token(index + 1)
+        if (
+            following is not None
+            and following.match is not None
+            and following.kind == "time"
+            and following.match["ch"]
+            and reading.line[token.end : following.start].isspace()
+        ):
+            reading.emit("lúc")  # "17/09/2026 08:45": the year does not run into the hour
     else:
-        reading.emit(*(read_integer_text(part) for part in re.findall(r"\d+", token.text)))
+        # "18/44/2026", a typo: the numbers as written, kept apart.
+        numbers = (read_integer_text(part) for part in re.findall(r"\d+", token.text))
+        reading.emit(" trên ".join(numbers))
     return index + 1
 
 
@@ -131,8 +143,8 @@ def read_slash(reading: Reading, index: int, token: Token) -> int:
         return index + 1
     short = len(first_text) <= 2 and len(second_text) <= 2
     is_date = short and valid_day_month(first, second)
-    if (first, second) == (24, 7) and before in ROUND_THE_CLOCK_PREV:
-        # "trực 24/7": every hour of every day.
+    if (first, second) == (24, 7) and (before in ROUND_THE_CLOCK_PREV or before not in DAY_WORDS):
+        # "trực 24/7", "Tổng đài 24/7": every hour of every day; "ngày 24/7" is a date.
         reading.emit(read_int(first), "trên", read_int(second))
         return index + 1
     if before in STREET_WORDS and is_date:
@@ -141,13 +153,30 @@ def read_slash(reading: Reading, index: int, token: Token) -> int:
         reading.emit(read_integer_text(first_text), "trên", read_integer_text(second_text))
     elif is_date and before in DATE_PREV:
         reading.emit(date_words(reading, index, first, second, None))
-    elif reading.next_word(index) in SHARE_NEXT or before == "chiếm":
+    elif (
+        reading.next_word(index) in SHARE_NEXT
+        or before == "chiếm"
+        or (
+            before in ("khoảng", "gần", "hơn")
+            and first < second
+            and not _time_follows(reading, index)
+        )
+    ):
         reading.emit(read_int(first), "phần", "tư" if second == 4 else read_int(second))
     elif is_date and before not in RATIO_PREV and reading.next_word(index) not in COUNTED:
         reading.emit(date_words(reading, index, first, second, None))
     else:
         reading.emit(read_integer_text(first_text), "trên", read_integer_text(second_text))
     return index + 1
+
+
+def _time_follows(reading: Reading, index: int) -> bool:
+    """ "khoảng 3/4 chiều nay" is a date; "khoảng 3/4 chiều cao" a share."""
+    following = reading.token(index + 1)
+    words = following.lower.split()[:2] if following is not None else []
+    if not words or words[0] not in TIME_OF_DAY:
+        return False
+    return len(words) == 1 or words[1] not in ("cao", "dài", "rộng", "sâu")
 
 
 def _month_year(reading: Reading, index: int, first_text: str, year: int) -> None:
@@ -183,8 +212,8 @@ def dash_date(reading: Reading, index: int, day_text: str) -> tuple[int, int] | 
     if not valid_day_month(day, month):
         return None
     before = reading.word_before(index)
-    if before in DAY_WORDS:
-        return day, month
+    if before in DAY_WORDS or (before in DASH_DATE_PREV and day > month):
+        return day, month  # "sáng sớm 30-4 người dân ...": 30 to 4 is no range
     if reading.quantity_follows(index + 2) or before in RATIO_PREV:
         return None
     if before in DASH_DATE_PREV:

@@ -76,23 +76,43 @@ def _char_pattern(char: str, case_sensitive: bool) -> str:
     return re.escape(char)
 
 
-def _trie_regex(entries: Iterable[LexiconEntry]) -> str:
-    """One alternation for many literals, sharing prefixes so matching stays fast."""
+_WORD_END = r"(?!\w)"
+
+
+def _trie_regex(entries: Iterable[LexiconEntry], whole_word: bool) -> str:
+    """One alternation for many literals, sharing prefixes so matching stays fast.
+
+    A whole-word entry that ends in a letter or digit may not run on into a longer word;
+    one that ends in a mark ("TP.", "v.v.") may: "TP.Thủ Đức" is "TP." before a name.
+    """
     root: dict[str, dict] = {}
     for entry in entries:
         node = root
         for char in entry.written:
             node = node.setdefault(_char_pattern(char, bool(entry.case_sensitive)), {})
-        node[""] = {}
+        ends_in_word = entry.written[-1].isalnum()
+        node.setdefault("", {})[_WORD_END if whole_word and ends_in_word else ""] = {}
     return _emit(root)
 
 
 def _emit(node: dict[str, dict]) -> str:
-    branches = [token + _emit(child) for token, child in node.items() if token]
+    """Longer matches first: branches by the longest entry below them, each entry's end
+    (key "") last, so "BCH Quân sự" wins over "BCH" though their letters' cases differ."""
+    children = sorted(
+        ((token, child) for token, child in node.items() if token),
+        key=lambda item: _depth(item[1]),
+        reverse=True,
+    )
+    branches = [token + _emit(child) for token, child in children]
+    if "" in node:
+        branches += sorted(node[""], reverse=True)
     if not branches:
         return ""
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    return f"(?:{body})?" if "" in node else body
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+
+def _depth(node: dict[str, dict]) -> int:
+    return max((1 + _depth(child) for token, child in node.items() if token), default=0)
 
 
 @dataclass(frozen=True)
@@ -111,8 +131,8 @@ class _Index:
         return cls(
             exact=MappingProxyType(exact),
             folded=MappingProxyType(folded),
-            whole_word=re.compile(r"(?<!\w)" + _trie_regex(whole) + r"(?!\w)") if whole else None,
-            anywhere=re.compile(_trie_regex(parts)) if parts else None,
+            whole_word=re.compile(r"(?<!\w)" + _trie_regex(whole, True)) if whole else None,
+            anywhere=re.compile(_trie_regex(parts, False)) if parts else None,
         )
 
 

@@ -73,6 +73,8 @@ def read_punct(reading: Reading, index: int, token: Token) -> int:
             return index + 1
         if _title_dot(reading, index):
             return index + 1
+        if _joins_abbreviations(reading, index):
+            return index + 1
     if text in _PUNCT_RANK:
         if (
             text == ":"
@@ -96,10 +98,10 @@ def read_punct(reading: Reading, index: int, token: Token) -> int:
         return read_hyphen(reading, index)
     elif text == "/":
         return read_per(reading, index)
-    elif text in "&+":
-        numbers = previous is not None and previous.kind == "num"
-        numbers = numbers and following is not None and following.kind == "num"
-        reading.emit("cộng" if text == "+" and numbers else "và")
+    elif text == "&":
+        reading.emit("và")
+    elif text == "+":
+        reading.emit(_plus(reading, index))
     elif text == "=":
         reading.emit("bằng")
     elif text in "<>":
@@ -118,6 +120,16 @@ def read_punct(reading: Reading, index: int, token: Token) -> int:
         reading.emit("đô la")
         return index + 2
     return index + 1
+
+
+def _plus(reading: Reading, index: int) -> str:
+    """ "(+9,52%)" tăng; "+" before a number cộng ("GMT+7", "mã vùng + 114"); else và."""
+    previous, following = reading.token(index - 1), reading.token(index + 1)
+    if following is None or following.kind != "num":
+        return "và"
+    if previous is not None and previous.text == "(" and reading.percent_follows(index):
+        return "tăng"
+    return "cộng"
 
 
 def _initial_dot(reading: Reading, index: int) -> bool:
@@ -154,6 +166,15 @@ def _title_dot(reading: Reading, index: int) -> bool:
     if following.kind == "phone":
         return True
     return following.kind in ("word", "done") and following.text[:1].isupper()
+
+
+def _joins_abbreviations(reading: Reading, index: int) -> bool:
+    """ "(TT.CSKH)", "TTr.UB": a dot between two abbreviations, with no space, is no pause."""
+    previous, following = reading.token(index - 1), reading.token(index + 1)
+    if previous is None or following is None or reading.spaced_before(index + 1):
+        return False
+    written = [reading.line[token.start : token.end] for token in (previous, following)]
+    return all(len(word) >= 2 and word.isupper() and word.isalpha() for word in written)
 
 
 def _is_title(reading: Reading, token: Token) -> bool:

@@ -20,21 +20,28 @@ from .text import spell
 from .tokens import NUMERIC, WORDLIKE, Token
 from .words import (
     ADDRESS_WORDS,
+    AMOUNT_PREV,
     COUNTED,
     DAY_WORDS,
-    EMERGENCY_SERVICES,
+    DOT_DATE_PREV,
     HOTLINE_FILLERS,
     HOTLINE_TRIGGERS,
+    HOUR_PREV,
     LIST_JOINERS,
     MULTIPLIERS,
     NOT_A_LINE,
     PER_WORDS,
+    QUANTITY_WORDS,
+    SPREAD_WORDS,
     UNIT_NAMES,
     WEEKDAY_NAMES,
 )
 
-# Quantities this long are written with thousand separators; bare runs are identifiers.
+# Quantities this long are written with thousand separators; bare runs are identifiers
+# unless they count something ("1200000000 đồng").  A shorter bare run is one after a
+# colon or a dash ("Thông tin điện nước - 8012046"), else a count ("1200000 cây").
 _LONGEST_QUANTITY = 9
+_LONGEST_BARE_COUNT = 7
 
 
 def read_number(reading: Reading, index: int, token: Token) -> int:
@@ -48,11 +55,36 @@ def read_number(reading: Reading, index: int, token: Token) -> int:
         return index + 3
     spoken = _number_words(reading, index, body, unit)
     reading.emit(spoken)
-    if unit == "g" and reading.word_before(index) == "lúc" and body.isdigit() and int(body) <= 24:
-        reading.emit("giờ")  # "lúc 18g"
+    if unit == "g" and _is_hour(reading, index, body):
+        reading.emit("giờ")  # "lúc 18g", "đến 21g", "5g-7g"
     elif unit:
         reading.emit(UNIT_NAMES[unit])
     return index + 1
+
+
+def _is_hour(reading: Reading, index: int, body: str) -> bool:
+    """ "21g" is an hour after "lúc", "từ", "đến" ... or beside another hour ("5g-7g");
+    "500g" and "khoảng 5g muối" are grams."""
+    if not body.isdigit() or int(body) > 24:
+        return False
+    if reading.word_before(index) in HOUR_PREV:
+        return True
+    for neighbour in (index - 2, index + 2):
+        other = reading.token(neighbour)
+        between = reading.token((index + neighbour) // 2)
+        if (
+            other is not None
+            and between is not None
+            and between.text == "-"
+            and other.kind in ("num", "time")
+            and other.match is not None
+            and (other.match["unit"] == "g" or other.kind == "time")
+        ):
+            return True
+    return False
+
+
+_CURRENCIES = frozenset({"đ", "VNĐ", "VND", "vnđ", "vnd", "USD", "$"})
 
 
 def _number_words(reading: Reading, index: int, body: str, unit: str | None) -> str:
@@ -60,6 +92,10 @@ def _number_words(reading: Reading, index: int, body: str, unit: str | None) -> 
         return _dotted(reading, index, body, unit)
     if re.fullmatch(r"\d{1,3}(?:,\d{3}){2,}", body):
         return read_integer_text(body.replace(",", ""))
+    if re.fullmatch(r"\d{1,3},000", body) and (unit in _CURRENCIES or (
+        not unit and reading.next_word(index) in ("đồng", "nghìn", "triệu", "tỷ")
+    )):
+        return read_integer_text(body.replace(",", ""))  # "150,000 đồng": a comma for thousands
     if "," in body:
         integer, fraction = body.split(",", 1)
         return read_decimal(integer, fraction)
@@ -72,20 +108,80 @@ def _number_words(reading: Reading, index: int, body: str, unit: str | None) -> 
 
 def _dotted(reading: Reading, index: int, body: str, unit: str | None) -> str:
     parts = body.split(".")
-    if len(parts) == 2 and (unit or reading.next_word(index) in MULTIPLIERS):
-        return read_decimal(parts[0], parts[1])
-    if (
-        len(parts) == 2
-        and len(parts[0]) <= 2
-        and reading.word_before(index) in DAY_WORDS
-        and valid_day_month(int(parts[0]), int(parts[1]))
+    if len(parts) == 2 and (
+        unit or reading.next_word(index) in MULTIPLIERS or _decimal_range(reading, index)
     ):
-        return f"{read_int(int(parts[0]))} tháng {read_month(int(parts[1]))}"
+        return read_decimal(parts[0], parts[1])
+    if _dot_date(reading, index, parts):
+        reading.dates.add(index)
+        day, month = int(parts[0]), int(parts[1])
+        if reading.word_before(index) in DAY_WORDS:
+            return f"{read_int(day)} tháng {read_month(month)}"
+        return date_words(reading, index, day, month, None)
     # "12.05" keeps the zero of its second part: mười hai chấm không năm.
     return " chấm ".join(
         read_digits(part) if position and part.startswith("0") else read_integer_text(part)
         for position, part in enumerate(parts)
     )
+
+
+def _is_dot_decimal(token: Token | None) -> bool:
+    return (
+        token is not None
+        and token.kind == "num"
+        and token.match is not None
+        and re.fullmatch(r"\d+\.\d{1,2}", token.match["num"]) is not None
+    )
+
+
+def _decimal_range(reading: Reading, index: int) -> bool:
+    """ "1.2-1.8 độ C", "0.3-0.5 m", "dao động 6.8-7.2": a range of numbers written with a
+    decimal dot, its unit after the last member only (or a change or a spread before it)."""
+    if reading.text_at(index + 1) == "-" and _is_dot_decimal(reading.token(index + 2)):
+        first, last = index, index + 2
+    elif reading.text_at(index - 1) == "-" and _is_dot_decimal(reading.token(index - 2)):
+        first, last = index - 2, index
+    else:
+        return False
+    last_token = reading.tokens[last]
+    if last_token.match is not None and last_token.match["unit"]:
+        return True
+    following = reading.next_word(last)
+    if following is not None and (following in QUANTITY_WORDS or following in UNIT_NAMES):
+        return True
+    return reading.word_before(first) in SPREAD_WORDS
+
+
+def _dot_date(reading: Reading, index: int, parts: list[str]) -> bool:
+    """ "ngày 29.4", "Sáng 14.4", "lễ 30.4", "hôm nay 15.10", "từ 26.6 đến 28.6": a day
+    and a month written with a dot, after a word that names a day or a time of day."""
+    if len(parts) != 2 or len(parts[0]) > 2 or len(parts[1]) > 2:
+        return False
+    if not valid_day_month(int(parts[0]), int(parts[1])):
+        return False
+    if reading.quantity_follows(index):
+        return False
+    before = reading.word_before(index)
+    if before in DOT_DATE_PREV:
+        return True
+    if before == "đến":
+        return index - 2 in reading.dates or any(
+            token_index in reading.dates for token_index in range(max(0, index - 4), index)
+        )
+    if before == "từ":
+        until, last = reading.token(index + 1), reading.token(index + 2)
+        if until is None or last is None or until.first_word != "đến" or last.match is None:
+            return False
+        other = last.match["num"] or ""
+        pieces = other.split(".")
+        return (
+            last.kind == "num"
+            and not last.match["unit"]
+            and len(pieces) == 2
+            and valid_day_month(int(pieces[0]), int(pieces[1]))
+            and not reading.quantity_follows(index + 2)
+        )
+    return False
 
 
 def _plain_number(reading: Reading, index: int, digits: str) -> str:
@@ -103,7 +199,8 @@ def _plain_number(reading: Reading, index: int, digits: str) -> str:
         reading.hotlines.add(index)
         return read_digits(digits)
     if _is_identifier(reading, index, digits):
-        return read_digits(digits)
+        # In groups, as a phone number is: "8012046" -> "tám không một, hai không bốn sáu".
+        return ", ".join(read_digits(part) for part in _split_digit_run(digits))
     spoken = read_integer_text(digits)
     previous = reading.token(index - 2)
     if (
@@ -124,6 +221,10 @@ def _is_identifier(reading: Reading, index: int, digits: str) -> bool:
     counted = following in MULTIPLIERS or following in COUNTED or following == "đồng"
     if len(digits) >= _LONGEST_QUANTITY and not counted:
         return True
+    if len(digits) >= _LONGEST_BARE_COUNT and not counted:
+        return reading.text_at(index - 1) in (":", "-") or reading.word_before(index) in (
+            HOTLINE_TRIGGERS
+        )
     return len(digits) >= 4 and reading.after_identifier_word(index)
 
 
@@ -157,25 +258,22 @@ def _is_hotline(reading: Reading, index: int, digits: str) -> bool:
 
 
 def _emergency_context(reading: Reading, index: int, words: list[str]) -> bool:
-    """111-115 are hotlines after "gọi", "số" (not a document's), "đường dây nóng",
-    or the name of the service ("Cấp cứu 115", "Công an: 113")."""
+    """111-115 are the national service numbers, read digit by digit, unless they count
+    something ("113 người", "114 ca") or number a document or a total ("Thông báo số 113",
+    "Tổng số: 112", "Số hộ: 113")."""
     following = reading.next_word(index)
-    if following in ADDRESS_WORDS or following in COUNTED:
+    if following in ADDRESS_WORDS or reading.quantity_follows(index):
         return False
+    if following is not None and reading.word_before(index) in AMOUNT_PREV:
+        return False  # "có 113 chiến sĩ"
     for position, word in enumerate(words):
         farther = words[position + 1 : position + 2]
         next_to = all(nearer in HOTLINE_FILLERS for nearer in words[:position])
-        if word in EMERGENCY_SERVICES or (word == "an" and farther == ["công"]):
-            return next_to
-        if word == "số":
-            # "số 115" is a line; "Thông báo số 113", "Tổng số: 112", "Số hộ: 113" are not.
-            return next_to and (not farther or farther[0] not in NOT_A_LINE)
-        if word == "báo":
-            # "báo ngay 113" is a call; "thông báo 113" is a document.
-            return farther != ["thông"]
-        if word in HOTLINE_TRIGGERS:
-            return True
-    return False
+        if word == "số" and next_to:
+            return not farther or farther[0] not in NOT_A_LINE
+        if word in ("hộ", "lượng") and position == 0:
+            return False
+    return True
 
 
 def read_phone(reading: Reading, index: int, token: Token) -> int:
@@ -184,7 +282,7 @@ def read_phone(reading: Reading, index: int, token: Token) -> int:
     short = ""
     for group in re.findall(r"\+?\d+", token.text):
         # "3.822.123" is one seven-digit number written with a thousands dot.
-        if len(group) < 3:
+        if len(group) < 2:
             short += group
             continue
         groups.append(short + group)
@@ -202,6 +300,21 @@ def read_phone(reading: Reading, index: int, token: Token) -> int:
     return index + 1
 
 
+def read_dotted(reading: Reading, index: int, token: Token) -> int:
+    """A dotted identifier, part by part with "chấm" between: a procedure code
+    "1.004227.000.00.00.H38" -> "một chấm không không bốn hai hai bảy chấm … chấm hát ba tám"."""
+    words: list[str] = []
+    for part in token.text.split("."):
+        if part.isdigit():
+            plain = len(part) <= 2 and not part.startswith("0")
+            words.append(read_int(int(part)) if plain else read_digits(part))
+        else:
+            letters = part.rstrip("0123456789")
+            words.append(" ".join(filter(None, (spell(letters), read_digits(part[len(letters):])))))
+    reading.emit(" chấm ".join(words))
+    return index + 1
+
+
 def read_plate(reading: Reading, index: int, token: Token) -> int:
     """Vehicle plate "49A-123.45": bốn chín a, một hai ba, bốn năm."""
     match = token.match
@@ -211,7 +324,8 @@ def read_plate(reading: Reading, index: int, token: Token) -> int:
     )
     reading.emit(f"{read_digits(match['province'])} {series}")
     for group in (match["serial"] or match["spaced"]).split("."):
-        reading.emit(",", read_digits(group))
+        # "51LD - 093.xx": the hidden digits of a plate in the press are said as letters.
+        reading.emit(",", read_digits(group) if group.isdigit() else spell(group.lower()))
     return index + 1
 
 
@@ -241,10 +355,14 @@ def read_comparison(reading: Reading, index: int, text: str) -> int:
 
 
 def read_per(reading: Reading, index: int) -> int:
-    """ "/" between an amount and what it is counted by ("trên"), or before a year ("năm")."""
+    """ "/": "mỗi" between an amount and the unit it is counted by ("850.000đ/tháng"),
+    "trên" before a number ("ca mắc/100.000 dân"), "năm" before a year, and a pause
+    between two names ("TTXVN/Báo Tin tức", "Điện lực/Công ty Điện lực")."""
     following = reading.token(index + 1)
     previous = reading.token(index - 1)
     if following is None or previous is None:
+        return index + 1
+    if _between_numbers_to_call(reading, index):
         return index + 1
     if following.kind == "num" and following.match is not None:
         body = following.match["num"]
@@ -254,17 +372,30 @@ def read_per(reading: Reading, index: int) -> int:
     if previous.last_word in ("ngày", "tháng") and following.first_word in ("tháng", "năm"):
         # "ngày/tháng/năm sinh" is read as the words alone.
         return index + 1
+    written = reading.line[following.start : following.end]
+    if following.kind in WORDLIKE and written[:1].isupper() and previous.kind in WORDLIKE:
+        reading.emit(",")
+        return index + 1
     unit, _, rest = following.text.partition(" ")
     if unit in UNIT_NAMES and following.kind in ("word", "mixed", "plain"):
-        reading.emit("trên", UNIT_NAMES[unit], rest)
+        reading.emit("mỗi", UNIT_NAMES[unit], rest)
         return index + 2
-    if (
-        following.first_word in PER_WORDS
-        or following.kind == "num"
-        or (following.kind in WORDLIKE and _is_measure(previous))
-    ):
+    if following.kind == "num":
         reading.emit("trên")
+    elif following.first_word in PER_WORDS or (
+        following.kind in WORDLIKE and _is_measure(previous)
+    ):
+        reading.emit("mỗi")
     return index + 1
+
+
+def _between_numbers_to_call(reading: Reading, index: int) -> bool:
+    """ "0263.3822.555 / 0912.345.678", "113 - 114": two numbers to call, either of them."""
+    previous, following = reading.token(index - 1), reading.token(index + 1)
+    if previous is None or following is None or (previous.kind, following.kind) != ("phone",) * 2:
+        return False
+    reading.emit(",", "hoặc")
+    return True
 
 
 def _is_measure(token: Token) -> bool:
@@ -281,7 +412,12 @@ def read_hyphen(reading: Reading, index: int) -> int:
     spaced = reading.spaced_before(index) or (
         following is not None and reading.spaced_before(index + 1)
     )
+    if _between_numbers_to_call(reading, index):
+        return index + 1
     if previous is not None and following is not None:
+        if _period_year(reading, index, previous, following):
+            reading.emit("năm")  # "quý 2-2026", "tháng 7-2026"
+            return index + 1
         if previous.kind in NUMERIC and following.kind in NUMERIC:
             return _numeric_range(reading, index, previous, following, spaced)
         if _same_unit_range(reading, index) or (spaced and _measured_range(reading, index)):
@@ -294,11 +430,24 @@ def read_hyphen(reading: Reading, index: int) -> int:
         and (previous is None or previous.kind not in NUMERIC)
         and (reading.spaced_before(index) or (previous is not None and previous.text == "("))
     ):
-        reading.emit("âm")
+        change = previous is not None and previous.text == "(" and reading.percent_follows(index)
+        reading.emit("giảm" if change else "âm")  # "(-12,5%)" is a fall, "-5 độ" a value
         return index + 1
     if spaced:
         reading.emit(",")
     return index + 1
+
+
+def _period_year(reading: Reading, index: int, previous: Token, following: Token) -> bool:
+    """ "quý 2-2026", "tháng 7-2026": a quarter or a month, then its year."""
+    if previous.kind != "num" or following.kind != "num" or reading.spaced_before(index):
+        return False
+    if reading.word_before(index - 1) not in ("quý", "tháng"):
+        return False
+    year = following.text
+    return (
+        previous.text.isdigit() and len(year) == 4 and year.isdigit() and 1900 <= int(year) <= 2100
+    )
 
 
 def _measured_range(reading: Reading, index: int) -> bool:

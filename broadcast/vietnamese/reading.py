@@ -4,20 +4,42 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from .lexicon import Lexicon
 from .tokens import WORDLIKE, Token
-from .words import IDENTIFIER_WORDS, QUANTITY_WORDS, SCORE_WORDS
+from .words import IDENTIFIER_PAIRS, IDENTIFIER_WORDS, QUANTITY_WORDS, SCORE_WORDS
 
 # How far back in the line the words before a token are looked for.
 CONTEXT_CHARS = 60
 WORD = re.compile(r"[^\W_]+")
 _CLAUSE_BREAK = re.compile(r"[,;.!?()]")
 
+Pass = Literal["document code", "web address", "place", "lexicon"]
+"""The pass before token reading that said a "done" token."""
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """The words one reader said for tokens ``first`` to ``last`` (both included).
+
+    ``kind`` is the kind of token ``first``, or "marker" for a list marker at the start of the
+    line.
+    """
+
+    kind: str
+    first: int
+    last: int
+    words: tuple[str, ...]
+
 
 @dataclass
 class Reading:
-    """One line's tokens and the words said for them so far; holds only per-call state."""
+    """One line's tokens and the words said for them so far; holds only per-call state.
+
+    ``passes`` names the pass that said each "done" token; ``said`` records, reader by reader,
+    which tokens became which words (the reading's provenance, for explaining it).
+    """
 
     line: str
     tokens: list[Token]
@@ -25,6 +47,13 @@ class Reading:
     out: list[str] = field(default_factory=list)
     hotlines: set[int] = field(default_factory=set)
     dates: set[int] = field(default_factory=set)
+    passes: dict[int, Pass] = field(default_factory=dict)
+    said: list[Said] = field(default_factory=list)
+
+    def note(self, kind: str, first: int, following: int, since: int) -> None:
+        """Tokens ``first`` up to ``following`` (excluded) were said as the items emitted since
+        ``len(out)`` was ``since``."""
+        self.said.append(Said(kind, first, following - 1, tuple(self.out[since:])))
 
     def words_before(self, index: int, count: int = 3) -> list[str]:
         """Up to ``count`` words of the source text before token ``index``, nearest first."""
@@ -83,5 +112,14 @@ class Reading:
 
     def after_identifier_word(self, index: int) -> bool:
         """ "mã hồ sơ …", "số tài khoản …", "CCCD …": what follows is read as a code."""
-        recent = WORD.findall(self.clause_before(index).lower())[-3:]
-        return any(word in IDENTIFIER_WORDS for word in recent)
+        words = WORD.findall(self.clause_before(index).lower())
+        recent = words[-3:]
+        pairs = set(zip(words[-4:], words[-3:], strict=False))
+        return any(word in IDENTIFIER_WORDS for word in recent) or bool(pairs & IDENTIFIER_PAIRS)
+
+    def percent_follows(self, index: int) -> bool:
+        """The number after token ``index`` is a percentage: "(-12,5%)", "(+9,52 %)"."""
+        number = self.token(index + 1)
+        if number is None or number.kind != "num" or number.match is None:
+            return False
+        return number.match["unit"] == "%" or self.text_at(index + 2) == "%"

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from types import MappingProxyType
 
+from .habits import rewrite_habits
+
 _TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
 
 
@@ -62,6 +64,12 @@ def normalize_tones(text: str) -> str:
     return _CLOSED_GLIDE.sub(_move_tone_right, text)
 
 
+def strip_marks(word: str) -> str:
+    """Remove every mark, hats and horns too, and write đ as d: "Quốc" -> "quoc"."""
+    decomposed = unicodedata.normalize("NFD", word.lower().replace("đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def strip_tones(word: str) -> str:
     """Remove tone marks but keep vowel letters: "Quốc" -> "Quôc"."""
     decomposed = unicodedata.normalize("NFD", word)
@@ -79,14 +87,14 @@ def has_vowel(word: str) -> bool:
     return any(char in VOWEL_LETTERS for char in word)
 
 
-_NUCLEI = (
+NUCLEI = word_list(
     "iêu yêu oai oao oay oeo uây uôi ươi ươu uya uyê uyu uêu "
     "ai ao au ay âu ây eo êu ia iê iu oa oă oe oi ôi ơi oo ua uâ uê ui uô uơ ươ ưa ưi ưu "
     "uy yê a ă â e ê i o ô ơ u ư y"
 )
 _SYLLABLE = re.compile(
     r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?"
-    "(?:" + "|".join(word_list(_NUCLEI)) + ")"
+    "(?:" + "|".join(NUCLEI) + ")"
     r"(?:ch|ng|nh|[cmnpt])?"
 )
 
@@ -268,4 +276,4 @@ def clean_line(line: str) -> str:
     line = _LINE_MARKUP.sub(" ", line, count=1)
     line = _ALLOWED.sub(_drop_other, line)
     line = normalize_tones(line)
-    return " ".join(line.split())
+    return " ".join(rewrite_habits(" ".join(line.split())).split())

@@ -15,17 +15,23 @@ _LOWER_VOWELS = "".join(sorted(ch for ch in VOWEL_LETTERS if ch.islower()))
 _PLAIN_WORD = rf"(?=[{LOWER_LETTERS}]*[{_LOWER_VOWELS}])[{LOWER_LETTERS}]{{2,}}(?![^\W_])"
 _UNITS = "|".join(re.escape(unit) for unit in sorted(UNIT_NAMES, key=len, reverse=True))
 _SEP = r"[ .-]?"
-# A local number after the area code: "3822 123", "3822123", "3.822.123".
+# A local number after the area code: "3822 123", "3822123", "3.822.123", "3 822 555".
 _LOCAL_NUMBER = rf"\d{{3,4}}{_SEP}\d{{3,4}}|\d[ .]\d{{3}}[ .]\d{{3}}"
 TOKEN = re.compile(
-    r"(?<![\w.,/-])(?P<plate>(?P<province>\d{2})-?(?P<series>[A-ZĐ]{1,2}\d?)"
-    r"(?:\s?-\s?(?P<serial>\d{3}\.\d{2}|\d{4,5})|\s(?P<spaced>\d{3}\.\d{2})))(?![\w.]\d|\w)"
+    r"(?<![\w.,/-])(?P<plate>(?P<province>\d{1,2})-?(?P<series>[A-ZĐ]{1,2}\d?)"
+    r"(?:\s?-\s?(?P<serial>\d{3}\.(?:\d{2}|[xX]{2})|\d{4,5})"
+    r"|\s(?P<spaced>\d{3}\.(?:\d{2}|[xX]{2}))))(?![\w.]\d|\w)"
     r"|(?P<phone>"
-    rf"\+84{_SEP}\d{{2,3}}{_SEP}\d{{3}}{_SEP}\d{{3,4}}"
+    rf"(?:\(\+84{_SEP}\d{{2,3}}\)|\+84{_SEP}\d{{2,3}}){_SEP}(?:{_LOCAL_NUMBER})"
     rf"|\(0\d{{2,3}}\)\s?(?:{_LOCAL_NUMBER})"
     rf"|0\d{{2,3}}{_SEP}(?:{_LOCAL_NUMBER})"
+    r"|0\d{7,10}"
     r"|1[89]00(?:[ .]?\d{2}){2,3}"
+    r"|1[89]00-(?!(?:1[89]|20|21)\d\d(?!\d))\d{4}"
     r")(?!\d)"
+    r"|(?P<dotted>(?=[\d.]*\.(?:\d{4,}|[A-Z]))(?!\d{1,2}\.\d{1,2}\.\d{4}(?![\d.]))"
+    r"\d{1,3}(?:\.\d+)+(?:\.[A-Z]{1,3}\d{0,3})?)"
+    r"(?![\w.]?\w)"
     r"|(?P<drange>(?P<dr1>\d{1,2})\s?-\s?(?P<dr2>\d{1,2})/(?P<drm>\d{1,2})"
     r"(?:/(?P<dry>\d{4}))?)(?![\d/])"
     r"|(?P<date>(?P<dd>\d{1,2})(?P<sep>[/.-])(?P<dm>\d{1,2})(?P=sep)(?P<dy>\d{4})"
@@ -46,7 +52,7 @@ TOKEN = re.compile(
 )
 
 # Kinds of token read as numbers, and as words ("done" is text that passes 1-2 already said).
-NUMERIC = frozenset({"num", "time", "date", "slash", "drange"})
+NUMERIC = frozenset({"num", "time", "date", "slash", "drange", "dotted"})
 WORDLIKE = frozenset({"word", "plain", "done", "mixed"})
 
 

@@ -32,6 +32,9 @@ UNIT_NAMES = MappingProxyType(
         "kW": "ki lô oát",
         "MW": "mê ga oát",
         "W": "oát",
+        "MB": "mê ga bai",
+        "GB": "gi ga bai",
+        "KB": "ki lô bai",
         "kV": "ki lô vôn",
         "V": "vôn",
         "°C": "độ xê",
@@ -93,7 +96,22 @@ DATE_PREV = frozenset(
     }
 )
 # A day and month joined by a dash ("20-10") right after these words is a date.
-DASH_DATE_PREV = frozenset({"sáng", "trưa", "chiều", "tối", "đêm", "hôm", "ngày", "mùng", "mồng"})
+# Words before a day and month written with a dot: "Sáng 14.4", "lễ 30.4", "hôm nay 15.10".
+DOT_DATE_PREV = frozenset(
+    {"ngày", "mùng", "mồng", "sáng", "trưa", "chiều", "tối", "đêm", "khuya", "sớm", "lễ", "nay"}
+)
+DASH_DATE_PREV = frozenset(
+    {"sáng", "trưa", "chiều", "tối", "đêm", "hôm", "ngày", "mùng", "mồng", "sớm", "khuya"}
+)
+TIME_OF_DAY = frozenset({"sáng", "trưa", "chiều", "tối", "đêm", "khuya", "nay", "tới", "này"})
+# Words before an amount that changes or spreads: "dao động 6.8-7.2", "tăng thêm 1.2-1.8".
+SPREAD_WORDS = frozenset({"động", "thêm", "tăng", "giảm", "khoảng", "từ", "đạt", "chừng"})
+# Words before an amount: "có 113 chiến sĩ", "gồm 112 hộ" (not a number to call).
+AMOUNT_PREV = frozenset(
+    {"có", "gồm", "với", "được", "khoảng", "hơn", "gần", "tổng", "trên", "dưới", "thêm", "còn"}
+)
+# Words before an hour written "21g" (giờ, not gam): "đến 21g", "lúc 22g", "từ 5g".
+HOUR_PREV = frozenset({"lúc", "từ", "đến", "tới", "trước", "sau", "vào"})
 # Words that put an anniversary in the clause: "Quốc khánh 2-9", "Ngày Quốc tế Lao động 1-5".
 EVENT_WORDS = frozenset({"lễ", "dịp", "khánh", "niệm", "mừng", "tết"})
 SCORE_WORDS = frozenset({"thắng", "thua", "hòa", "trận", "hiệp", "cuộc", "bóng", "đấu"})
@@ -133,11 +151,14 @@ MULTIPLIERS = frozenset({"tỷ", "tỉ", "triệu", "nghìn", "ngàn", "trăm", 
 ROMAN_PREV = frozenset(
     {
         "phần", "chương", "mục", "khóa", "quý", "tập", "hội", "kỷ", "thứ", "lần", "cấp",
-        "loại", "hạng", "đợt", "đoạn", "lục", "kỳ", "vòng", "điều", "học", "bậc",
+        "loại", "hạng", "đợt", "đoạn", "lục", "kỳ", "vòng", "điều", "học", "bậc", "nhóm",
     }
 )
 HOTLINE_TRIGGERS = frozenset(
-    {"gọi", "hotline", "đài", "nóng", "dây", "thoại", "sđt", "đt", "báo", "hệ", "tel"}
+    {
+        "gọi", "hotline", "đài", "nóng", "dây", "thoại", "sđt", "đt", "báo", "hệ", "tel",
+        "bấm", "gửi", "nhắn",
+    }
 )
 # Services named before their emergency number: cấp cứu, cứu hỏa, cảnh sát, PCCC.
 EMERGENCY_SERVICES = frozenset({"cứu", "hỏa", "sát", "pccc", "cnch"})
@@ -163,4 +184,13 @@ QUANTITY_WORDS = (
 )
 # Nouns numbered by a range: "tổ 1-3", "lớp 10-1", "chương 2-4".
 NUMBERED_NOUNS = ADDRESS_WORDS | ADDRESS_NUMBER_WORDS | ROMAN_PREV | COUNTED | {"bước"}
-IDENTIFIER_WORDS = frozenset({"khoản", "mã", "stk", "cccd", "cmnd", "hiệu", "seri", "serial"})
+IDENTIFIER_WORDS = frozenset({"khoản", "mã", "stk", "cccd", "cmnd", "seri", "serial"})
+# "số hiệu", "ký hiệu" introduce a code; "hiệu lực", "hiệu quả" do not.
+IDENTIFIER_PAIRS = frozenset({("số", "hiệu"), ("ký", "hiệu")})
+# The words of a number written out: "07 (bảy)", "(mười lăm)".
+NUMBER_WORDS = frozenset(
+    {
+        "không", "một", "hai", "ba", "bốn", "tư", "năm", "sáu", "bảy", "tám", "chín", "mười",
+        "mươi", "mốt", "lăm", "nhăm", "linh", "lẻ", "trăm", "nghìn", "ngàn", "triệu", "tỷ", "tỉ",
+    }
+)

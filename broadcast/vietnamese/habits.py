@@ -1,0 +1,60 @@
+"""Typing habits of pasted text, rewritten so the reading rules see what the writer meant.
+
+Each rule is a regular expression and what it becomes; they run on a cleaned line, in
+order, before the line is cut into tokens:
+
+- a footnote marker glued to a word is dropped: "21 đồng chí[2]" -> "21 đồng chí";
+- a number followed by itself in words is said once: "07 (bảy) ngày" -> "07 ngày";
+- "9 giờ 00 phút" is "9 giờ";
+- a space before the hyphen of a name and its number is a typo: "COVID -19" -> "COVID-19";
+- numbered groups added with "+" are a list: "Tổ 4+9+11" -> "Tổ 4, 9 và 11";
+- an arrow between steps is a pause: "Chọn A -> Chọn B";
+- "24/24h" and "24/24 giờ" are round the clock: "24/24 giờ";
+- a chainage is kilometres plus metres: "Km0 + 00" -> "Km 0 + 00".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from .words import NUMBER_WORDS
+
+_FOOTNOTE = re.compile(r"(?<=[^\W\d_])[\[(]\d{1,2}[\])]")
+_NUMBER_IN_WORDS = re.compile(r"(?<![\d.,])(\d{1,3})\s*\(([^\W\d_]+(?:\s+[^\W\d_]+){0,5})\)")
+_ZERO_MINUTES = re.compile(r"(?<!\d)(\d{1,2})\s*giờ\s+00\s*phút(?![^\W\d_])")
+_SPACED_NAME_NUMBER = re.compile(r"(?<![^\W_])([A-ZĐ]{3,})\s+-(?=\d)")
+_GROUP_NOUNS = r"[Tt]ổ|[Kk]hu phố|[Kk]hối|[Ấấ]p|[Tt]hôn|[Xx]óm|[Ll]ô|[Kk]hu"
+_ADDED_GROUPS = re.compile(rf"(?<![^\W_])((?:{_GROUP_NOUNS})\s+)(\d+(?:\s?\+\s?\d+)+)(?!\d)")
+_ARROW = re.compile(r"\s*(?:-+>|=+>)\s*")
+_CHAINAGE = re.compile(r"(?<![^\W_])(K[mM])(\d{1,4})(?=\s?\+\s?\d)")
+_ROUND_THE_CLOCK = re.compile(r"(?<![\d/])24\s?/\s?24\s?(?:h|giờ)(?![^\W_])")
+
+
+def _number_in_words(match: re.Match[str]) -> str:
+    words = match[2].lower().split()
+    return match[1] if all(word in NUMBER_WORDS for word in words) else match.group()
+
+
+def _group_list(match: re.Match[str]) -> str:
+    numbers = re.findall(r"\d+", match[2])
+    return f"{match[1]}{', '.join(numbers[:-1])} và {numbers[-1]}"
+
+
+_RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+    (_FOOTNOTE, ""),
+    (_NUMBER_IN_WORDS, _number_in_words),
+    (_ZERO_MINUTES, r"\1 giờ"),
+    (_SPACED_NAME_NUMBER, r"\1-"),
+    (_ADDED_GROUPS, _group_list),
+    (_ARROW, ", "),
+    (_ROUND_THE_CLOCK, "24/24 giờ"),
+    (_CHAINAGE, r"\1 \2"),
+)
+
+
+def rewrite_habits(line: str) -> str:
+    """The line with each typing habit above rewritten."""
+    for pattern, replacement in _RULES:
+        line = pattern.sub(replacement, line)
+    return line
