@@ -5,12 +5,14 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import select
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from pydantic import BaseModel, ValidationError
@@ -102,13 +104,34 @@ def _plain(exc: BroadcastError | OSError) -> str:
     return f"{where}{exc.strerror or exc}. Check the path and the permissions."
 
 
+def _stdout_closed() -> bool:
+    """True when whoever read our output has gone (``broadcast normalize FILE | head -1``)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
+def _stop_quietly() -> NoReturn:
+    """End as a shell tool ends when its reader stops reading: no message, the status of
+    SIGPIPE. Python writes what is left of stdout when it exits, so stdout goes to devnull."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(128 + signal.SIGPIPE)
+
+
 class _Group(click.Group):
-    """Prints operator errors as one plain message; the traceback only with --debug."""
+    """Prints operator errors as one plain message; the traceback only with --debug. Stops
+    quietly when the reader of its output goes away."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except (BroadcastError, OSError) as exc:
+            if isinstance(exc, BrokenPipeError) and _stdout_closed():
+                _stop_quietly()
             options = ctx.find_object(_Context)
             if options is not None and options.debug:
                 raise

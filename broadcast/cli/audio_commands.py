@@ -8,6 +8,8 @@ import os
 import sys
 import tempfile
 import time
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -32,7 +34,14 @@ from broadcast.outputs.player import Airing
 from broadcast.prerender import ward_rule
 from broadcast.render import render_bulletin
 from broadcast.schedule import LoudnessSettings
-from broadcast.vietnamese import TextDecodingError, chunk_spoken, decode_text, to_spoken
+from broadcast.vietnamese import (
+    LineExplanation,
+    TextDecodingError,
+    chunk_spoken,
+    decode_text,
+    explain,
+    to_spoken,
+)
 
 SCRIPT_SUFFIXES = (".md", ".txt")
 RECEIVERS_JOIN_S = 2.0
@@ -165,13 +174,20 @@ def _play_and_report(audio: Path, outputs: list[Output], label: str | None = Non
 @click.argument("source", default="-", type=click.Path(path_type=Path, dir_okay=False,
                                                         allow_dash=True, exists=True))
 @click.option("--chunks", is_flag=True, help="Show the pieces sent to the TTS engine instead.")
+@click.option("--explain", "explained", is_flag=True,
+              help="Show each line, what is said for it, and how its numbers, dates, codes and "
+                   "abbreviations are read; '!' marks words spelled letter by letter or read as "
+                   "written.")
 @click.option("--max-chars", type=click.IntRange(20, 1000), default=100, show_default=True,
               help="Longest piece with --chunks.")
 @click.option("--lexicon", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Extra lexicon file (default: ./lexicon.yaml if present).")
-def normalize(source: Path, chunks: bool, max_chars: int, lexicon: Path | None) -> None:
+def normalize(source: Path, chunks: bool, explained: bool, max_chars: int,
+              lexicon: Path | None) -> None:
     """Preview how text will be read aloud (one line out per line in); for a script, its words
-    as they will air, without the header."""
+    as they will air, without the header. With --explain, also how each part is read."""
+    if chunks and explained:
+        raise click.UsageError("use --chunks or --explain, not both.")
     data = sys.stdin.buffer.read() if str(source) == "-" else source.read_bytes()
     try:
         text = decode_text(data)
@@ -182,13 +198,54 @@ def normalize(source: Path, chunks: bool, max_chars: int, lexicon: Path | None) 
         # A script: what airs is its body, paragraph by paragraph, never its header.
         bulletin = parse_bulletin(text, source)
         text = "\n\n".join(bulletin.paragraphs)
+    if explained:
+        lexicon_file = lexicon.as_posix() if lexicon is not None else "lexicon.yaml"
+        for line in _explanation_lines(explain(text, words), lexicon_file):
+            click.echo(line)
+        return
     spoken = to_spoken(text, words)
     if chunks:
         for piece in chunk_spoken(" ".join(spoken.split()), max_chars):
             click.echo(piece)
         return
-    for line in spoken.split("\n"):
+    if not text:
+        return
+    # One line out per line in: a final newline ends the last line, it starts no other.
+    for line in spoken.removesuffix("\n").split("\n"):
         click.echo(line)
+
+
+_KIND_WIDTH = 14
+
+
+def _explanation_lines(explained: list[LineExplanation], lexicon_file: str) -> Iterator[str]:
+    """What ``normalize --explain`` prints: each input line, the words said for it, then one
+    line per part read in a special way, flagged parts marked with "!"."""
+    flagged = False
+    for line in explained:
+        yield _visible(line.text)
+        if not line.text.strip():
+            continue
+        yield f"  → {line.spoken}" if line.spoken else "  → (nothing is said)"
+        for span in line.spans:
+            flagged = flagged or span.flagged
+            mark = "!" if span.flagged else " "
+            detail = f" ({span.detail})" if span.detail else ""
+            yield (f"  {mark} {span.kind:<{_KIND_WIDTH}} {span.source} → "
+                   f"{span.spoken or '(not said)'}{detail}")
+    if flagged:
+        yield ""
+        yield ("! marks words spelled letter by letter or read as written. If one of them has a "
+               f"spoken form, add it to {lexicon_file} (WRITTEN: how it is read).")
+
+
+def _visible(text: str) -> str:
+    """``text`` with control and invisible formatting characters shown as escapes, so a line
+    shown to an approver cannot hide or reorder what it holds."""
+    return "".join(
+        f"\\u{ord(char):04x}" if unicodedata.category(char) in ("Cc", "Cf") else char
+        for char in text
+    )
 
 
 @click.command()

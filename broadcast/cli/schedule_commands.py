@@ -32,7 +32,13 @@ from broadcast.schedule import (
     schedule_json_schema,
 )
 from broadcast.schedule_file import load_schedule
-from broadcast.vietnamese import Lexicon, TextDecodingError, decode_text, to_spoken
+from broadcast.vietnamese import (
+    Lexicon,
+    TextDecodingError,
+    decode_text,
+    spelled_words,
+    to_spoken,
+)
 from broadcast.watch import approved_files
 
 schedule_option = click.option(
@@ -260,12 +266,13 @@ def _pieces(line: str) -> list[tuple[int, str]]:
     return pieces
 
 
-def _script_problems(path: Path, lexicon: Lexicon, rule: ApprovalRule,
+def _script_problems(path: Path, lexicon: Lexicon, lexicon_file: str, rule: ApprovalRule,
                      uses: list[Broadcast]) -> list[BroadcastError]:
     try:
         bulletin = load_bulletin(path)
     except BulletinError as exc:
         return list(exc.problems)
+    _note_spelled(bulletin, lexicon, lexicon_file)
     problems: list[BroadcastError] = []
     try:
         approved = rule.approve(bulletin)
@@ -274,6 +281,16 @@ def _script_problems(path: Path, lexicon: Lexicon, rule: ApprovalRule,
     else:
         _warn_when_approval_ends(approved, uses)
     return problems + _leftovers(path, lexicon)
+
+
+def _note_spelled(bulletin: Bulletin, lexicon: Lexicon, lexicon_file: str) -> None:
+    """A note naming the words the voice will spell letter by letter: most are abbreviations
+    that have a spoken form the lexicon does not know yet."""
+    spelled = spelled_words("\n\n".join(bulletin.paragraphs), lexicon)
+    if spelled:
+        click.echo(f"Note: {bulletin.path}: will be spelled letter by letter: "
+                   f"{', '.join(spelled)}. Add them to {lexicon_file} if they have a spoken "
+                   "form.", err=True)
 
 
 def _recording_problems(path: Path, rule: ApprovalRule) -> list[BroadcastError]:
@@ -307,7 +324,8 @@ def _when(broadcasts: list[Broadcast]) -> str:
 @click.option("--days", type=click.IntRange(0, 3660), default=7, show_default=True,
               help="Check the scripts airing in this many days from now.")
 def check(schedule_path: Path, days: int) -> None:
-    """Check the schedule and every script it airs in the next days."""
+    """Check the schedule and every script it airs in the next days; also name the words each
+    script will spell letter by letter."""
     try:
         schedule = load_schedule(schedule_path)
     except ScheduleError as exc:
@@ -330,10 +348,11 @@ def check(schedule_path: Path, days: int) -> None:
     for sound in sorted(approved_files(schedule)[1]):
         airings.setdefault(sound, [])
     lexicon = schedule_lexicon(schedule)
+    lexicon_file = (schedule.tts.lexicon or Path("lexicon.yaml")).as_posix()
     rule = approval_rule(schedule)
     count = 0
     for path, uses in airings.items():
-        problems = (_script_problems(path, lexicon, rule, uses)
+        problems = (_script_problems(path, lexicon, lexicon_file, rule, uses)
                     if path.suffix.lower() in SCRIPT_SUFFIXES else _recording_problems(path, rule))
         for problem in problems:
             click.echo(str(problem))
