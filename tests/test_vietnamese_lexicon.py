@@ -55,6 +55,24 @@ def test_whole_word_entries_do_not_match_inside_words() -> None:
     assert to_spoken("KP 3 và KPX", lexicon) == "khu phố ba và ca pê ích"
 
 
+@pytest.mark.parametrize(
+    ("ward", "text", "spoken"),
+    [
+        ("KT: kế toán", "phát triển KT-XH", "phát triển kinh tế, xã hội"),
+        ("KP: khu phố", "12 KPVH", "mười hai khu phố văn hóa"),
+        ("Kp: khu phố", "các KPVH", "các khu phố văn hóa"),
+        ("BCH: ban chấp hành", "BCH Quân sự phường", "Ban Chỉ huy Quân sự phường"),
+        ("TN: thanh niên", "Bộ phận TN&TKQ", "Bộ phận tiếp nhận và trả kết quả"),
+        ("LĐ: lãnh đạo", "Sở LĐ-TBXH", "Sở Lao động, Thương binh và Xã hội"),
+    ],
+)
+def test_a_short_ward_entry_never_fires_inside_a_longer_abbreviation(
+    tmp_path: Path, ward: str, text: str, spoken: str
+) -> None:
+    lexicon = default_lexicon().merged(load_lexicon(write(tmp_path, f"entries:\n  {ward}\n")))
+    assert to_spoken(text, lexicon) == spoken
+
+
 def test_entries_matching_anywhere(tmp_path: Path) -> None:
     path = write(
         tmp_path,

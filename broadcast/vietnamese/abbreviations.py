@@ -98,6 +98,8 @@ def read_place(lexicon: Lexicon, match: re.Match[str]) -> str | None:
     if following.lower() in OFFICE_WORDS:
         return ACTING.get(abbreviation)
     at_start = match.start() == 0
+    if len(abbreviation) == 1 and len(following) == 1 and following.isupper():
+        return None  # "bé P.T.H", "ông Q.V.A": initials of a name, not a ward or a district
     glued_number = following.isdigit() and match.group().endswith(".")
     if (abbreviation == "X" and at_start) or (
         len(abbreviation) == 1

@@ -3,6 +3,7 @@
 Each rule is a regular expression and what it becomes; they run on a cleaned line, in
 order, before the line is cut into tokens:
 
+- "sô" before a number is "số" mistyped: "Công văn sô 512/UBND" -> "Công văn số 512/UBND";
 - a footnote marker glued to a word is dropped: "21 đồng chí[2]" -> "21 đồng chí";
 - a number followed by itself in words is said once: "07 (bảy) ngày" -> "07 ngày";
 - "9 giờ 00 phút" is "9 giờ";
@@ -20,6 +21,7 @@ from collections.abc import Callable
 
 from .words import NUMBER_WORDS
 
+_NUMBER_SIGN_TYPO = re.compile(r"(?<![^\W_])([Ss]ô|SÔ)(?=\s*:?\s*\d)")
 _FOOTNOTE = re.compile(r"(?<=[^\W\d_])[\[(]\d{1,2}[\])]")
 _NUMBER_IN_WORDS = re.compile(r"(?<![\d.,])(\d{1,3})\s*\(([^\W\d_]+(?:\s+[^\W\d_]+){0,5})\)")
 _ZERO_MINUTES = re.compile(r"(?<!\d)(\d{1,2})\s*giờ\s+00\s*phút(?![^\W\d_])")
@@ -42,6 +44,7 @@ def _group_list(match: re.Match[str]) -> str:
 
 
 _RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+    (_NUMBER_SIGN_TYPO, "số"),
     (_FOOTNOTE, ""),
     (_NUMBER_IN_WORDS, _number_in_words),
     (_ZERO_MINUTES, r"\1 giờ"),

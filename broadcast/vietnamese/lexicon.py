@@ -96,23 +96,28 @@ def _trie_regex(entries: Iterable[LexiconEntry], whole_word: bool) -> str:
 
 
 def _emit(node: dict[str, dict]) -> str:
-    """Longer matches first: branches by the longest entry below them, each entry's end
-    (key "") last, so "BCH Quân sự" wins over "BCH" though their letters' cases differ."""
-    children = sorted(
-        ((token, child) for token, child in node.items() if token),
-        key=lambda item: _depth(item[1]),
-        reverse=True,
-    )
-    branches = [token + _emit(child) for token, child in children]
+    return _emit_with_depth(node)[0]
+
+
+def _emit_with_depth(node: dict[str, dict]) -> tuple[str, int]:
+    """The pattern for a node and the length of the longest entry below it.
+
+    Longer matches first: branches by the longest entry below them, each entry's end (key
+    "") last, so "BCH Quân sự" wins over "BCH" though the cases of their letters differ.
+    """
+    children = [
+        (token, *_emit_with_depth(child)) for token, child in node.items() if token
+    ]
+    children.sort(key=lambda child: child[2], reverse=True)
+    branches = [token + pattern for token, pattern, _ in children]
     if "" in node:
         branches += sorted(node[""], reverse=True)
+    depth = 1 + children[0][2] if children else 0
     if not branches:
-        return ""
-    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-
-
-def _depth(node: dict[str, dict]) -> int:
-    return max((1 + _depth(child) for token, child in node.items() if token), default=0)
+        return "", depth
+    if len(branches) == 1:
+        return branches[0], depth
+    return "(?:" + "|".join(branches) + ")", depth
 
 
 @dataclass(frozen=True)

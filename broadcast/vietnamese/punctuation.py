@@ -128,7 +128,7 @@ def _plus(reading: Reading, index: int) -> str:
     if following is None or following.kind != "num":
         return "và"
     if previous is not None and previous.text == "(" and reading.percent_follows(index):
-        return "tăng"
+        return "" if reading.word_before(index) in ("giảm", "tăng") else "tăng"
     return "cộng"
 
 

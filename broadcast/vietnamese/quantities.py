@@ -33,6 +33,7 @@ from .words import (
     PER_WORDS,
     QUANTITY_WORDS,
     SPREAD_WORDS,
+    TIME_OF_DAY,
     UNIT_NAMES,
     WEEKDAY_NAMES,
 )
@@ -67,8 +68,8 @@ def _is_hour(reading: Reading, index: int, body: str) -> bool:
     "500g" and "khoảng 5g muối" are grams."""
     if not body.isdigit() or int(body) > 24:
         return False
-    if reading.word_before(index) in HOUR_PREV:
-        return True
+    if reading.word_before(index) in HOUR_PREV or reading.next_word(index) in TIME_OF_DAY:
+        return True  # "đến 21g", "21g tối"
     for neighbour in (index - 2, index + 2):
         other = reading.token(neighbour)
         between = reading.token((index + neighbour) // 2)
@@ -431,7 +432,10 @@ def read_hyphen(reading: Reading, index: int) -> int:
         and (reading.spaced_before(index) or (previous is not None and previous.text == "("))
     ):
         change = previous is not None and previous.text == "(" and reading.percent_follows(index)
-        reading.emit("giảm" if change else "âm")  # "(-12,5%)" is a fall, "-5 độ" a value
+        if not change:
+            reading.emit("âm")  # "-5 độ" is a value
+        elif reading.word_before(index) not in ("giảm", "tăng"):
+            reading.emit("giảm")  # "(-12,5%)" is a fall, unless the text just said so
         return index + 1
     if spaced:
         reading.emit(",")
