@@ -12,6 +12,11 @@ order, before the line is cut into tokens:
 - an arrow between steps is a pause: "Chọn A -> Chọn B";
 - "24/24h" and "24/24 giờ" are round the clock: "24/24 giờ";
 - a chainage is kilometres plus metres: "Km0 + 00" -> "Km 0 + 00".
+
+Two habits of tables and web pages are rewritten before the line is cleaned, while their
+marks are still there (:func:`rewrite_page_habits`): a start and an end time in adjacent
+table cells are a range ("| 08:00 | 11:30 |" -> "08:00 - 11:30"), and the text-size
+buttons of a news page at the end of a line ("A A", "A- A+") are dropped.
 """
 
 from __future__ import annotations
@@ -54,6 +59,15 @@ _RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...]
     (_ROUND_THE_CLOCK, "24/24 giờ"),
     (_CHAINAGE, r"\1 \2"),
 )
+
+
+_TIME_CELLS = re.compile(r"(?<![\d:])(\d{1,2}:\d{2})\s*\|\s*(\d{1,2}:\d{2})(?=\s*(?:\||$))")
+_TEXT_SIZE_BUTTONS = re.compile(r"(?<=\S)(?:\s+A[-+]?){2,3}\s*$")
+
+
+def rewrite_page_habits(line: str) -> str:
+    """The raw line with the habits of tables and web pages above rewritten."""
+    return _TEXT_SIZE_BUTTONS.sub("", _TIME_CELLS.sub(r"\1 - \2", line))
 
 
 def rewrite_habits(line: str) -> str:

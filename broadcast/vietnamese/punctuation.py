@@ -10,7 +10,7 @@ from .quantities import read_comparison, read_hyphen, read_number, read_per
 from .reading import WORD, Reading
 from .text import LETTER_NAMES, has_vowel, roman_value
 from .tokens import NUMERIC, Token
-from .words import DOTTED_TITLES, HONORIFICS
+from .words import DOTTED_TITLES, HEADING_NUMBER_NOT_BEFORE, HONORIFICS
 
 _PUNCT_RANK = {",": 0, ":": 1, ";": 2, ".": 3, "!": 4, "?": 5}
 _LINE_MARKER = re.compile(r"\d{1,2}(?:\.\d{1,2})*")
@@ -20,10 +20,24 @@ _OUTPUT_JUNK = re.compile(r"[^\w\s.,;:?!]|[\d_]")
 
 
 def read_line_marker(reading: Reading) -> int:
-    """ "1." / "IV." / "a)" at the start of a line: read the marker, then a pause."""
+    """ "1." / "IV." / "a)" at the start of a line, or a heading number before a capitalised
+    heading ("4 Trách nhiệm của …"): read the marker, then a pause."""
     if len(reading.tokens) < 2:
         return 0
     first, second = reading.tokens[0], reading.tokens[1]
+    if (
+        first.kind == "num"
+        and first.match is not None
+        and first.match["num"].isdigit()
+        and len(first.match["num"]) <= 2
+        and not first.match["unit"]
+        and second.kind in ("word", "plain", "done")
+        and reading.spaced_before(1)
+        and _title_case(reading.line[second.start : second.end])
+        and second.first_word not in HEADING_NUMBER_NOT_BEFORE
+    ):
+        reading.emit(read_int(int(first.match["num"])), ",")
+        return 1
     if (
         first.kind == "num"
         and first.match is not None
@@ -46,6 +60,11 @@ def read_line_marker(reading: Reading) -> int:
         return 0
     reading.emit(marker, ",")
     return 2
+
+
+def _title_case(written: str) -> bool:
+    """ "Trách nhiệm", not "USD" or "trách nhiệm"."""
+    return len(written) > 1 and written[0].isupper() and written[1].islower()
 
 
 def _marker_words(first: Token, closing: str) -> str | None:

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from types import MappingProxyType
 
-from .habits import rewrite_habits
+from .habits import rewrite_habits, rewrite_page_habits
 
 _TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
 
@@ -274,6 +274,6 @@ def clean_line(line: str) -> str:
     line = _HTML_TAG.sub(" ", line)
     line = _EMPHASIS.sub("", line)
     line = _LINE_MARKUP.sub(" ", line, count=1)
-    line = _ALLOWED.sub(_drop_other, line)
+    line = _ALLOWED.sub(_drop_other, rewrite_page_habits(line))
     line = normalize_tones(line)
     return " ".join(rewrite_habits(" ".join(line.split())).split())

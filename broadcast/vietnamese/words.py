@@ -110,6 +110,8 @@ SPREAD_WORDS = frozenset({"động", "thêm", "tăng", "giảm", "khoảng", "t�
 AMOUNT_PREV = frozenset(
     {"có", "gồm", "với", "được", "khoảng", "hơn", "gần", "tổng", "trên", "dưới", "thêm", "còn"}
 )
+# A number at the start of a line before these is a count or a date, not a heading number.
+HEADING_NUMBER_NOT_BEFORE = frozenset({"tháng", "năm", "ngày", "giờ", "phút", "tuổi"})
 # Words before an hour written "21g" (giờ, not gam): "đến 21g", "lúc 22g", "từ 5g".
 HOUR_PREV = frozenset({"lúc", "từ", "đến", "tới", "trước", "sau", "vào"})
 # Words that put an anniversary in the clause: "Quốc khánh 2-9", "Ngày Quốc tế Lao động 1-5".
