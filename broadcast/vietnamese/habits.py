@@ -3,7 +3,8 @@
 Each rule is a regular expression and what it becomes; they run on a cleaned line, in
 order, before the line is cut into tokens:
 
-- "sô" before a number is "số" mistyped: "Công văn sô 512/UBND" -> "Công văn số 512/UBND";
+- "sô" before a number, or "so" before a document code, is "số" mistyped:
+  "Công văn sô 512/UBND", "Công văn So 512/UBND" -> "Công văn số 512/UBND";
 - a footnote marker glued to a word is dropped: "21 đồng chí[2]" -> "21 đồng chí";
 - a number followed by itself in words is said once: "07 (bảy) ngày" -> "07 ngày";
 - "9 giờ 00 phút" is "9 giờ";
@@ -26,7 +27,10 @@ from collections.abc import Callable
 
 from .words import NUMBER_WORDS
 
-_NUMBER_SIGN_TYPO = re.compile(r"(?<![^\W_])([Ss]ô|SÔ)(?=\s*:?\s*\d)")
+_NUMBER_SIGN_TYPO = re.compile(
+    r"(?<![^\W_])(?:[Ss]ô|SÔ(?![^\W_])|(?:[Ss]o|SO)(?=\s*:?\s*\d{1,5}\s?[/-]\s?\d{0,4}/?[A-ZĐ]))"
+    r"(?=\s*:?\s*\d)"
+)
 _FOOTNOTE = re.compile(r"(?<=[^\W\d_])[\[(]\d{1,2}[\])]")
 _NUMBER_IN_WORDS = re.compile(r"(?<![\d.,])(\d{1,3})\s*\(([^\W\d_]+(?:\s+[^\W\d_]+){0,5})\)")
 _ZERO_MINUTES = re.compile(r"(?<!\d)(\d{1,2})\s*giờ\s+00\s*phút(?![^\W\d_])")

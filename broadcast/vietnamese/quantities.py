@@ -365,6 +365,10 @@ def read_per(reading: Reading, index: int) -> int:
         return index + 1
     if _between_numbers_to_call(reading, index):
         return index + 1
+    if previous.kind == "num" and reading.spaced_before(index + 1) and not reading.spaced_before(
+        index
+    ):
+        return index + 1  # "Công văn số 512/ ngày 3/6": a code left unfinished
     if following.kind == "num" and following.match is not None:
         body = following.match["num"]
         if len(body) == 4 and body.isdigit() and 1900 <= int(body) <= 2100:
