@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from .codes import DOCUMENT_TYPES
 from .lexicon import Lexicon
 from .numbers import read_digits, read_int, read_integer_text, read_ordinal
 from .reading import Reading
@@ -44,20 +45,12 @@ _NAME_BEFORE = re.compile(rf"(?<![^\W_])[{UPPER_LETTERS}][{LOWER_LETTERS}]+\s+$"
 _SENTENCE_GOES_ON = re.compile(r"\s*[^\W\d_A-ZĐ]|\s*[,;:)\d]")
 WEEKDAY_ABBREVIATION = re.compile(r"[Tt][2-7]")
 _QUARTER = re.compile(r"Q[1-4]")
-_ROAD_NUMBER = re.compile(r"(?P<road>QL|ĐT|TL)(?P<number>\d{1,3})")
+_ROAD_NUMBER = re.compile(rf"(?P<road>{'|'.join(ROADS)})(?P<number>\d{{1,3}})")
 _ROMAN_WITH_LETTER = re.compile(r"(?P<roman>[IVX]{1,4})(?P<letter>[A-D])")
 _UNIT_ALTERNATIVES = "|".join(re.escape(unit) for unit in sorted(UNIT_NAMES, key=len, reverse=True))
 _TIMES_NUMBER = re.compile(rf"[xX](?P<number>\d+)(?P<unit>{_UNIT_ALTERNATIVES})?")
 # "TT09/2024", "NĐ81": a kind of document written straight before its number.
 _DOCUMENT_NUMBER = re.compile(r"(?P<kind>TTLT|TT|NĐ|QĐ|NQ|CT)(?P<number>\d{1,4})")
-_DOCUMENT_KINDS = {
-    "TTLT": "thông tư liên tịch",
-    "TT": "thông tư",
-    "NĐ": "nghị định",
-    "QĐ": "quyết định",
-    "NQ": "nghị quyết",
-    "CT": "chỉ thị",
-}
 # Inside a code of letters and digits, digit runs this long are read one by one.
 _CODE_DIGIT_RUN = 4
 
@@ -273,7 +266,7 @@ def read_mixed(reading: Reading, index: int, token: Token) -> int:
 
 def _document_number(reading: Reading, index: int, document: re.Match[str]) -> int:
     """ "theo TT09/2024" -> "theo thông tư số chín năm hai nghìn không trăm hai mươi bốn"."""
-    reading.emit(_DOCUMENT_KINDS[document["kind"]], "số", read_int(int(document["number"])))
+    reading.emit(DOCUMENT_TYPES[document["kind"]], "số", read_int(int(document["number"])))
     year = reading.token(index + 2)
     if (
         reading.text_at(index + 1) == "/"

@@ -1,9 +1,13 @@
 """Document codes ("31-CT/TW", "100/2019/NĐ-CP"), web addresses and e-mail addresses.
 
 A document code is read as its number, the year after "năm", the document type unless
-the text has just named it, and the issuing body after "của":
+the clause has just named one, and the issuing bodies after "của" unless the text names
+them itself, just before the code or right after it:
 "Chỉ thị số 31-CT/TW" -> "Chỉ thị số ba mươi mốt của Trung ương",
 "theo 215/KH-UBND" -> "theo kế hoạch số hai trăm mười lăm của Ủy ban nhân dân".
+A part that names no body we know (a department, a term "K10") is left out.
+An address is read as its site: "https://dichvucong.gov.vn/p/home" -> "dịch vụ công chấm gốp
+chấm vê en".
 """
 
 from __future__ import annotations
@@ -235,18 +239,18 @@ def read_code(match: re.Match[str], lexicon: Lexicon) -> str | None:
     year_words = f" năm {read_int(int(year))}" if year else ""
     kinds = [part for part in parts if part in DOCUMENT_TYPES]
     type_word = DOCUMENT_TYPES[kinds[0]] if kinds else None
-    issuers = [part for part in parts if part not in kinds and _issuer_name(part, lexicon)]
+    issuers = [
+        (part, name)
+        for part in parts
+        if part not in kinds and (name := _issuer_name(part, lexicon)) is not None
+    ]
     if not kinds and not issuers and not match["so"]:
         return None
     if not kinds:
         # "456/UBND-VX": the issuer comes first and the rest names its department.
         issuers = issuers[:1]
-    names = [_issuer_name(part, lexicon) or part for part in issuers]
     issuer_follows = _ISSUER_FOLLOWS.match(match.string, match.end()) is not None
-    named = [
-        name for part, name in zip(issuers, names, strict=True)
-        if not _named_before(before, part, name)
-    ]
+    named = [name for part, name in issuers if not _named_before(before, part, name)]
     of = f" của {_join(named)}" if named and not issuer_follows else ""
     said = match["so"] or ""
     if type_word and not _type_already_said(before + said):

@@ -20,7 +20,6 @@ from .words import (
     NO_DAY_WORD,
     NUMBERED_NOUNS,
     RATIO_PREV,
-    ROUND_THE_CLOCK_PREV,
     SHARE_NEXT,
     STREET_WORDS,
     TIME_OF_DAY,
@@ -143,7 +142,7 @@ def read_slash(reading: Reading, index: int, token: Token) -> int:
         return index + 1
     short = len(first_text) <= 2 and len(second_text) <= 2
     is_date = short and valid_day_month(first, second)
-    if (first, second) == (24, 7) and (before in ROUND_THE_CLOCK_PREV or before not in DAY_WORDS):
+    if (first, second) == (24, 7) and before not in DAY_WORDS:
         # "trực 24/7", "Tổng đài 24/7": every hour of every day; "ngày 24/7" is a date.
         reading.emit(read_int(first), "trên", read_int(second))
         return index + 1

@@ -1,6 +1,7 @@
 """Bulletin text to speech-ready Vietnamese words.
 
-Each line is processed on its own, in three passes:
+Each line is processed on its own: cleaned (markup and stray symbols dropped, and the typing
+habits of pasted text rewritten, see ``habits``), then read in three passes:
 
 1. document codes and web/e-mail addresses (they contain digits, slashes and letters
    that the later passes would otherwise take apart);

@@ -165,10 +165,8 @@ def _dot_date(reading: Reading, index: int, parts: list[str]) -> bool:
     before = reading.word_before(index)
     if before in DOT_DATE_PREV:
         return True
-    if before == "đến":
-        return index - 2 in reading.dates or any(
-            token_index in reading.dates for token_index in range(max(0, index - 4), index)
-        )
+    if before == "đến":  # "từ ngày 26.6 đến 28.6"
+        return any(earlier in reading.dates for earlier in range(max(0, index - 4), index))
     if before == "từ":
         until, last = reading.token(index + 1), reading.token(index + 2)
         if until is None or last is None or until.first_word != "đến" or last.match is None:
@@ -223,9 +221,8 @@ def _is_identifier(reading: Reading, index: int, digits: str) -> bool:
     if len(digits) >= _LONGEST_QUANTITY and not counted:
         return True
     if len(digits) >= _LONGEST_BARE_COUNT and not counted:
-        return reading.text_at(index - 1) in (":", "-") or reading.word_before(index) in (
-            HOTLINE_TRIGGERS
-        )
+        after_colon = reading.text_at(index - 1) in (":", "-")
+        return after_colon or reading.word_before(index) in HOTLINE_TRIGGERS
     return len(digits) >= 4 and reading.after_identifier_word(index)
 
 
@@ -395,7 +392,7 @@ def read_per(reading: Reading, index: int) -> int:
 
 
 def _between_numbers_to_call(reading: Reading, index: int) -> bool:
-    """ "0263.3822.555 / 0912.345.678", "113 - 114": two numbers to call, either of them."""
+    """ "0263.3822.555 / 0912.345.678": two phone numbers, either of them to call."""
     previous, following = reading.token(index - 1), reading.token(index + 1)
     if previous is None or following is None or (previous.kind, following.kind) != ("phone",) * 2:
         return False

@@ -118,10 +118,6 @@ HOUR_PREV = frozenset({"lúc", "từ", "đến", "tới", "trước", "sau", "v�
 EVENT_WORDS = frozenset({"lễ", "dịp", "khánh", "niệm", "mừng", "tết"})
 SCORE_WORDS = frozenset({"thắng", "thua", "hòa", "trận", "hiệp", "cuộc", "bóng", "đấu"})
 STREET_WORDS = frozenset({"đường", "phố"})
-# Activities said to run "24/7" (round the clock): trực, hoạt động, phục vụ, hỗ trợ ...
-ROUND_THE_CLOCK_PREV = frozenset(
-    {"trực", "động", "vụ", "trợ", "việc", "cửa", "nhận", "tục", "đài"}
-)
 ADDRESS_NUMBER_WORDS = frozenset({"số", "nhà", "hẻm", "ngõ", "ngách", "kiệt"})
 ADDRESS_WORDS = frozenset(
     {
@@ -162,8 +158,6 @@ HOTLINE_TRIGGERS = frozenset(
         "bấm", "gửi", "nhắn",
     }
 )
-# Services named before their emergency number: cấp cứu, cứu hỏa, cảnh sát, PCCC.
-EMERGENCY_SERVICES = frozenset({"cứu", "hỏa", "sát", "pccc", "cnch"})
 HOTLINE_FILLERS = frozenset({"số", "ngay", "đến", "tới", "là", "khẩn", "cấp", "miễn", "phí"})
 LIST_JOINERS = frozenset({",", "hoặc", "và", "/"})
 # "CN tuần này", "T2 hàng tuần", "T7, CN": words after a weekday abbreviation.
