@@ -21,6 +21,7 @@ from .text import (
 from .tokens import LOWER_LETTERS, UPPER_LETTERS, Token
 from .words import (
     ACTING,
+    GLUED_NUMBERED,
     OFFICE_WORDS,
     OFFICES,
     PLACE_ABBREVIATIONS,
@@ -294,8 +295,11 @@ def _year_follows(reading: Reading, index: int) -> bool:
 
 
 def _letters_in_code(reading: Reading, part: str) -> str:
+    """Letters glued to a number: a loan word's sound ("RON95") and an abbreviation of
+    something numbered ("KP3" khu phố ba, "TDP5") are said; any other abbreviation is
+    spelled ("DN300" is a pipe size, not a business)."""
     known = reading.lexicon.lookup(part)
-    if known:
+    if known and (len(known.split()) == 1 or known.split()[0].lower() in GLUED_NUMBERED):
         return known
     if len(part) == 1:
         lower = part.lower()

@@ -213,10 +213,13 @@ def _join(names: list[str]) -> str:
 def _type_already_said(before: str) -> bool:
     """The clause before the code names a kind of document: "Công điện khẩn số 11/CĐ-UBND",
     "Nghị quyết số 84/2021/NĐ-CP" (a typo in the code does not add a second kind)."""
-    clause = " ".join(_CLAUSE_BREAK.split(before)[-1].lower().split())
+    written = _CLAUSE_BREAK.split(before)[-1]
+    clause = " ".join(written.lower().split())
     return any(
         re.search(rf"(?<!\w){re.escape(word)}(?!\w)", clause)
         for word in DOCUMENT_TYPES.values()
+    ) or any(  # "theo QĐ 1234/QĐ-UBND"
+        re.search(rf"(?<![\w/-]){re.escape(kind)}(?![\w/-])", written) for kind in DOCUMENT_TYPES
     )
 
 
@@ -302,6 +305,7 @@ _SITE_WORDS = MappingProxyType(
         "phapluat": "pháp luật",
         "tintuc": "tin tức",
         "hotro": "hỗ trợ",
+        "vanphong": "văn phòng",
         "lienhe": "liên hệ",
         "hanoi": "hà nội",
         "hanoimoi": "hà nội mới",

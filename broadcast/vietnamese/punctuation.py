@@ -146,7 +146,8 @@ def _plus(reading: Reading, index: int) -> str:
     previous, following = reading.token(index - 1), reading.token(index + 1)
     if following is None or following.kind != "num":
         return "và"
-    if previous is not None and previous.text == "(" and reading.percent_follows(index):
+    if previous is not None and previous.text == "(" and not reading.spaced_before(index + 1):
+        # "(+9,52%)", "(+215 người)": a rise, unless the text just said so.
         return "" if reading.word_before(index) in ("giảm", "tăng") else "tăng"
     return "cộng"
 

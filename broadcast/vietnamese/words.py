@@ -190,3 +190,6 @@ NUMBER_WORDS = frozenset(
         "mươi", "mốt", "lăm", "nhăm", "linh", "lẻ", "trăm", "nghìn", "ngàn", "triệu", "tỷ", "tỉ",
     }
 )
+# What an abbreviation glued to its number may name ("KP3" khu phố ba, "BĐ2" báo động hai):
+# places and numbered levels.
+GLUED_NUMBERED = ADDRESS_WORDS | {"thị", "quận", "huyện", "lớp", "khóa", "báo", "cấp", "mức"}
