@@ -10,6 +10,7 @@ from .reading import CONTEXT_CHARS, WORD, Reading
 from .tokens import Token
 from .words import (
     ADDRESS_NUMBER_WORDS,
+    BRACKETED_DATE_PREV,
     COUNTED,
     DASH_DATE_PREV,
     DATE_PREV,
@@ -217,8 +218,12 @@ def dash_date(reading: Reading, index: int, day_text: str) -> tuple[int, int] | 
         return None
     if before in DASH_DATE_PREV:
         return day, month
-    if reading.text_at(index - 1) == "(" and reading.text_at(index + 3) == ")":
-        return day, month
+    if (
+        reading.text_at(index - 1) == "("
+        and reading.text_at(index + 3) == ")"
+        and (day > month or reading.word_before(index) in BRACKETED_DATE_PREV)
+    ):
+        return day, month  # "Sáng nay (6-11)", "(20-10)"; "mức rất cao (8-10)" is a range
     if before in NUMBERED_NOUNS:
         return None
     if index - 2 in reading.dates and reading.text_at(index - 1).lower() in LIST_JOINERS:

@@ -278,7 +278,11 @@ def read_phone(reading: Reading, index: int, token: Token) -> int:
     """A phone number, digit by digit in groups with a pause between."""
     groups: list[str] = []
     short = ""
-    for group in re.findall(r"\+?\d+", token.text):
+    for group in re.findall(r"\+?\d+|[xX]+", token.text):
+        if group.isalpha():
+            # "0905.xxx.xxx": digits the press hides are said as letters.
+            groups.append(group.lower())
+            continue
         # "3.822.123" is one seven-digit number written with a thousands dot.
         if len(group) < 2:
             short += group
@@ -289,6 +293,9 @@ def read_phone(reading: Reading, index: int, token: Token) -> int:
     for group in groups:
         if group.startswith("+"):
             spoken.append("cộng " + read_digits(group))
+            continue
+        if group.isalpha():
+            spoken.append(spell(group))
             continue
         spoken.extend(read_digits(part) for part in _split_digit_run(group))
     for position, words in enumerate(spoken):

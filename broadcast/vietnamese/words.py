@@ -112,6 +112,11 @@ AMOUNT_PREV = frozenset(
 )
 # A number at the start of a line before these is a count or a date, not a heading number.
 HEADING_NUMBER_NOT_BEFORE = frozenset({"tháng", "năm", "ngày", "giờ", "phút", "tuổi"})
+# Words before a day and month in brackets ("Sáng nay (6-11)"): a time of day or a weekday.
+BRACKETED_DATE_PREV = frozenset(
+    {"nay", "qua", "mai", "sáng", "trưa", "chiều", "tối", "đêm", "hai", "ba", "tư", "năm",
+     "sáu", "bảy", "nhật", "cn"}
+)
 # Words before an hour written "21g" (giờ, not gam): "đến 21g", "lúc 22g", "từ 5g".
 HOUR_PREV = frozenset({"lúc", "từ", "đến", "tới", "trước", "sau", "vào"})
 # Words that put an anniversary in the clause: "Quốc khánh 2-9", "Ngày Quốc tế Lao động 1-5".
