@@ -185,7 +185,8 @@ def test_stop_silences_the_sink_and_skip_goes_on_to_the_next(
     for script in (long_script, short_script):
         assert ask(ward, "play", script).returncode == 0
     recording = pulse.record("zone1", tmp_path / "zone1.raw")
-    time.sleep(3)
+    ward.wait_rows(3, timeout=60, final=False)  # the long one is on air (even if it began late)
+    time.sleep(2.5)
     stopped = ask(ward, "stop")
     stop_returned = time.time()
     assert "Stopped: Bản tin long in khu-pho-1. 1 waiting broadcast(s) dropped." in \
