@@ -12,7 +12,8 @@ order, before the line is cut into tokens:
 - numbered groups added with "+" are a list: "Tổ 4+9+11" -> "Tổ 4, 9 và 11";
 - an arrow between steps is a pause: "Chọn A -> Chọn B";
 - "24/24h" and "24/24 giờ" are round the clock: "24/24 giờ";
-- a chainage is kilometres plus metres: "Km0 + 00" -> "Km 0 + 00".
+- a chainage is kilometres plus metres: "Km0 + 00" -> "Km 0 + 00", and a dash between two
+  chainages is a range: "Km 935+500 - Km 936+200" -> "Km 935+500 đến Km 936+200".
 
 Two habits of tables and web pages are rewritten before the line is cleaned, while their
 marks are still there (:func:`rewrite_page_habits`): a start and an end time in adjacent
@@ -39,6 +40,7 @@ _GROUP_NOUNS = r"[Tt]ổ|[Kk]hu phố|[Kk]hối|[Ấấ]p|[Tt]hôn|[Xx]óm|[Ll]�
 _ADDED_GROUPS = re.compile(rf"(?<![^\W_])((?:{_GROUP_NOUNS})\s+)(\d+(?:\s?\+\s?\d+)+)(?!\d)")
 _ARROW = re.compile(r"\s*(?:-+>|=+>)\s*")
 _CHAINAGE = re.compile(r"(?<![^\W_])(K[mM])(\d{1,4})(?=\s?\+\s?\d)")
+_CHAINAGE_RANGE = re.compile(r"(K[mM]\s?\d{1,4}\s?\+\s?\d{1,4})\s*-\s*(?=K[mM]\s?\d)")
 _ROUND_THE_CLOCK = re.compile(r"(?<![\d/])24\s?/\s?24\s?(?:h|giờ)(?![^\W_])")
 
 
@@ -62,6 +64,7 @@ _RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...]
     (_ARROW, ", "),
     (_ROUND_THE_CLOCK, "24/24 giờ"),
     (_CHAINAGE, r"\1 \2"),
+    (_CHAINAGE_RANGE, r"\1 đến "),
 )
 
 

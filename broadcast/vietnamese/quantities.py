@@ -445,9 +445,17 @@ def read_hyphen(reading: Reading, index: int) -> int:
         elif reading.word_before(index) not in ("giảm", "tăng"):
             reading.emit("giảm")  # "(-12,5%)" is a fall, unless the text just said so
         return index + 1
-    if spaced:
-        reading.emit(",")
+    if spaced or _between_abbreviations(reading, index):
+        reading.emit(",")  # "kinh tế - xã hội", "Văn phòng HĐND-UBND"
     return index + 1
+
+
+def _between_abbreviations(reading: Reading, index: int) -> bool:
+    previous, following = reading.token(index - 1), reading.token(index + 1)
+    if previous is None or following is None:
+        return False
+    written = [reading.line[token.start : token.end] for token in (previous, following)]
+    return all(len(word) >= 2 and word.isalpha() and word.isupper() for word in written)
 
 
 def _period_year(reading: Reading, index: int, previous: Token, following: Token) -> bool:
