@@ -22,6 +22,7 @@ from .tokens import LOWER_LETTERS, UPPER_LETTERS, Token
 from .words import (
     ACTING,
     GLUED_NUMBERED,
+    HONORIFICS,
     OFFICE_WORDS,
     OFFICES,
     PLACE_ABBREVIATIONS,
@@ -38,6 +39,7 @@ PLACE = re.compile(
     r"|(?P<abbr>TDP|KP|TX|TT|[PFQXH])\. ?"
     r"(?=(?P<next>\d|[^\W\d_]+)(?:\s+(?P<after>[^\W\d_]+))?))"
 )
+_WORD_BEFORE = re.compile(r"([^\W\d_]+)\s+$")
 # A capitalised word just before: "Nguyễn V. A" is a name with an initial.
 _NAME_CHARS = 40
 _NAME_BEFORE = re.compile(rf"(?<![^\W_])[{UPPER_LETTERS}][{LOWER_LETTERS}]+\s+$")
@@ -67,8 +69,17 @@ def _ends_sentence(match: re.Match[str]) -> bool:
 
 
 def read_lexicon_match(lexicon: Lexicon, match: re.Match[str]) -> str | None:
-    """What the lexicon says for an entry; "v.v." at the end of a sentence keeps its dot."""
-    said = lexicon.spoken_for_match(match.group())
+    """What the lexicon says for an entry; "v.v." at the end of a sentence keeps its dot.
+
+    Capitals right after "ông", "bà", "anh" ... are a person's initials ("ông NVH"), not an
+    abbreviation: they are left to be spelled."""
+    written = match.group()
+    before = _WORD_BEFORE.search(match.string, 0, match.start())
+    if before is not None and before[1].lower() in HONORIFICS and written.isalpha() and (
+        written.isupper()
+    ):
+        return None
+    said = lexicon.spoken_for_match(written)
     if said is not None and _ends_sentence(match):
         said += "."
     return said
