@@ -39,7 +39,8 @@ PLACE = re.compile(
     r"|(?P<abbr>TDP|KP|TX|TT|[PFQXH])\. ?"
     r"(?=(?P<next>\d|[^\W\d_]+)(?:\s+(?P<after>[^\W\d_]+))?))"
 )
-_WORD_BEFORE = re.compile(r"([^\W\d_]+)\s+$")
+_WORD_BEFORE = re.compile(r"(?<![^\W\d_])([^\W\d_]+)\s+$")
+_HONORIFIC_CHARS = 8
 # A capitalised word just before: "Nguyễn V. A" is a name with an initial.
 _NAME_CHARS = 40
 _NAME_BEFORE = re.compile(rf"(?<![^\W_])[{UPPER_LETTERS}][{LOWER_LETTERS}]+\s+$")
@@ -74,7 +75,8 @@ def read_lexicon_match(lexicon: Lexicon, match: re.Match[str]) -> str | None:
     Capitals right after "ông", "bà", "anh" ... are a person's initials ("ông NVH"), not an
     abbreviation: they are left to be spelled."""
     written = match.group()
-    before = _WORD_BEFORE.search(match.string, 0, match.start())
+    before = _WORD_BEFORE.search(match.string, max(0, match.start() - _HONORIFIC_CHARS),
+                                 match.start())
     if before is not None and before[1].lower() in HONORIFICS and written.isalpha() and (
         written.isupper()
     ):
