@@ -36,6 +36,8 @@ _ADDED_COLUMNS = {
     "origin": "ALTER TABLE airings ADD COLUMN origin TEXT NOT NULL DEFAULT 'schedule'",
     "requested_by": "ALTER TABLE airings ADD COLUMN requested_by TEXT",
     "request": "ALTER TABLE airings ADD COLUMN request TEXT",
+    "topics": "ALTER TABLE airings ADD COLUMN topics TEXT NOT NULL DEFAULT '[]'",
+    "campaigns": "ALTER TABLE airings ADD COLUMN campaigns TEXT NOT NULL DEFAULT '[]'",
 }
 """Columns newer than the first as-run logs, added to an old log when it is opened. Every
 statement here is fixed text: nothing from outside is ever spliced into SQL."""
@@ -82,6 +84,8 @@ CREATE TABLE IF NOT EXISTS airings (
     origin TEXT NOT NULL DEFAULT 'schedule',
     requested_by TEXT,
     request TEXT,
+    topics TEXT NOT NULL DEFAULT '[]',
+    campaigns TEXT NOT NULL DEFAULT '[]',
     UNIQUE (occurrence, zone, attempt)
 );
 CREATE INDEX IF NOT EXISTS airings_scheduled ON airings (scheduled);
@@ -129,6 +133,10 @@ class Row:
     request: dict[str, Any] | None = None
     """A manual broadcast's request: its number, command and arguments (a typed notice's text
     among them)."""
+    topics: list[str] = field(default_factory=list)
+    """The tags of the scripts it airs (what reports call topics)."""
+    campaigns: list[str] = field(default_factory=list)
+    """The ids of the campaigns whose items it airs."""
     id: int | None = None
 
 
@@ -175,8 +183,9 @@ class AsRunLog:
             "INSERT INTO airings (occurrence, zone, attempt, program_id, program_name, priority,"
             " scheduled, started, ended, outcome, reason, late_s, audio, duration_s,"
             " loudness_lufs, true_peak_dbtp, engine, items, outputs, problems, offset_s, played_s,"
-            " origin, requested_by, request)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " origin, requested_by, request, topics, campaigns)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " ?, ?)",
             (row.occurrence, row.zone, row.attempt, row.program_id, row.program_name,
              row.priority, _iso(row.scheduled), _iso(row.started), _iso(row.ended), row.outcome,
              row.reason, row.late_s, row.audio, row.duration_s, row.loudness_lufs,
@@ -184,7 +193,9 @@ class AsRunLog:
              json.dumps(row.outputs, ensure_ascii=False),
              json.dumps(row.problems, ensure_ascii=False), row.offset_s, row.played_s,
              row.origin, row.requested_by,
-             None if row.request is None else json.dumps(row.request, ensure_ascii=False)),
+             None if row.request is None else json.dumps(row.request, ensure_ascii=False),
+             json.dumps(row.topics, ensure_ascii=False),
+             json.dumps(row.campaigns, ensure_ascii=False)),
         )
 
     def progress(self, row_id: int, played_s: float) -> None:
@@ -298,6 +309,8 @@ def _row(record: sqlite3.Row) -> Row:
     values["items"] = json.loads(values["items"])
     values["outputs"] = json.loads(values["outputs"])
     values["problems"] = json.loads(values["problems"])
+    values["topics"] = json.loads(values["topics"])
+    values["campaigns"] = json.loads(values["campaigns"])
     if values["request"] is not None:
         values["request"] = json.loads(values["request"])
     return Row(**values)

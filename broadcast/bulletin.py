@@ -22,6 +22,7 @@ Every problem of a header is reported at once, each with file, line and column, 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -235,6 +236,24 @@ def read_bulletin(path: Path, source: Path | None = None) -> tuple[Bulletin, byt
     except TextDecodingError as exc:
         raise BulletinError(str(exc), Location(path)) from None
     return parse_bulletin(text, path), data
+
+
+def script_tags(path: Path) -> tuple[str, ...]:
+    """The tags of a script as its file is now (none when it cannot be read or parsed): what
+    the as-run log records as a broadcast's topics. Read once per version of the file."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return ()
+    return _tags_of_version(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=512)
+def _tags_of_version(path: Path, _mtime_ns: int, _size: int) -> tuple[str, ...]:
+    try:
+        return load_bulletin(path).tags
+    except BulletinError:
+        return ()
 
 
 def parse_bulletin(text: str, path: Path) -> Bulletin:

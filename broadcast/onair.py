@@ -24,7 +24,7 @@ from typing import Any
 
 from broadcast.asrun import CUT_BY_EMERGENCY, AsRunLog, Row
 from broadcast.audio import LoudnessTarget
-from broadcast.bulletin import ApprovalRecord
+from broadcast.bulletin import ApprovalRecord, script_tags
 from broadcast.outputs.base import Output, OutputError
 from broadcast.outputs.hooks import HookResult, run_hook
 from broadcast.outputs.player import Airing, AiringResult, LiveSpan
@@ -37,6 +37,7 @@ from broadcast.render import (
     RenderedAudio,
     Sidecar,
 )
+from broadcast.schedule import ScriptItem
 
 log = logging.getLogger("broadcast.onair")
 
@@ -82,6 +83,8 @@ class Cue:
     interrupted_by: str | None = None
     stopped_by: str | None = None
     """Why an operator cut it (``stopped by ...``): it is not aired again."""
+    topics: tuple[str, ...] = ()
+    """The tags of the scripts it airs (see :func:`broadcast_topics`)."""
     releases: Hold | None = None
     """The zone's hold this cue ends when it leaves the queue (see :meth:`ZoneChannel.hold`)."""
     order: int = 0
@@ -408,7 +411,7 @@ class ZoneChannel:
         items = items_record(cue.audio)
         outputs = values.pop("outputs", None)
         return as_run_row(
-            cue.broadcast, cue.zone, outcome, attempt=cue.attempt,
+            cue.broadcast, cue.zone, outcome, topics=cue.topics, attempt=cue.attempt,
             reason=values.pop("reason", cue.reason), audio=str(cue.audio.path),
             duration_s=cue.audio.figures.duration_s,
             loudness_lufs=cue.audio.figures.integrated_lufs,
@@ -421,18 +424,30 @@ class ZoneChannel:
         self.asrun.add(self._row(cue, outcome, reason=reason))
 
 
-def as_run_row(broadcast: Broadcast, zone: str, outcome: str, **details: Any) -> Row:
-    """The as-run row of ``broadcast`` in ``zone``; ``details`` are the row's other fields."""
+def broadcast_topics(broadcast: Broadcast, base_dir: Path) -> tuple[str, ...]:
+    """The tags of the scripts a broadcast airs (relative script paths are against
+    ``base_dir``, the ward folder): its topics in the as-run log and in reports."""
+    return tuple(sorted({tag for item in broadcast.items if isinstance(item, ScriptItem)
+                         for tag in script_tags(base_dir / item.script)}))
+
+
+def as_run_row(broadcast: Broadcast, zone: str, outcome: str, *,
+               topics: tuple[str, ...] = (), **details: Any) -> Row:
+    """The as-run row of ``broadcast`` in ``zone`` with its ``topics``; ``details`` are the
+    row's other fields."""
     request = broadcast.request
     manual: dict[str, Any] = {} if request is None else {
         "origin": "manual", "requested_by": request.requested_by,
         "request": {"id": request.id, "command": request.command,
                     **json.loads(request.arguments)},
     }
+    campaigns = sorted({origin.removeprefix("campaign:") for origin in broadcast.origins
+                        if origin.startswith("campaign:")})
     return Row(
         occurrence=broadcast.key, zone=zone, program_id=broadcast.program_id,
         program_name=broadcast.program_name, priority=broadcast.priority,
-        scheduled=broadcast.start, outcome=outcome, **manual, **details,
+        scheduled=broadcast.start, outcome=outcome, topics=list(topics), campaigns=campaigns,
+        **manual, **details,
     )
 
 

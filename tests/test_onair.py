@@ -16,10 +16,11 @@ import pytest
 
 from broadcast.asrun import AsRunLog
 from broadcast.audio import AudioFigures, LoudnessTarget, OutputFormat
-from broadcast.onair import Cue, ZoneChannel
+from broadcast.onair import Cue, ZoneChannel, broadcast_topics
 from broadcast.outputs.file import WavFolder
 from broadcast.planner import Broadcast
 from broadcast.render import ProgramSidecar, RenderedAudio, Rendering
+from broadcast.schedule import ScriptItem
 
 TZ = dt.timezone(dt.timedelta(hours=7))
 RATE = 48000
@@ -107,3 +108,63 @@ def test_stopping_cuts_what_is_on_and_logs_what_was_waiting(
     [cut] = out.glob("*.wav")
     with wave.open(str(cut)) as handle:
         assert handle.getnframes() / RATE < 3, "the sound stopped at once"
+
+
+def test_a_row_says_the_topics_and_campaigns_it_aired(channel: ZoneChannel, tmp_path: Path) -> None:
+    now = dt.datetime.now(TZ)
+    broadcast = Broadcast("sang", "Chương trình sáng", now, ("khu-pho-1",), "normal", (),
+                          origins=("program", "campaign:thang-hanh-dong", "rotation",
+                                   "campaign:pccc-2026"))
+    channel.submit(Cue(broadcast=broadcast, zone="khu-pho-1",
+                       audio=tone(tmp_path / "a.wav", 0.5, 440),
+                       outputs=[WavFolder(tmp_path / "out")], topics=("atvsld", "pccc")))
+    wait_for_rows(tmp_path / "as-run.sqlite", 1)
+    db = sqlite3.connect(tmp_path / "as-run.sqlite")
+    try:
+        [(topics, campaigns)] = list(db.execute("SELECT topics, campaigns FROM airings"))
+    finally:
+        db.close()
+    assert (topics, campaigns) == ('["atvsld", "pccc"]', '["pccc-2026", "thang-hanh-dong"]')
+
+
+def test_topics_are_the_tags_of_the_scripts_as_they_are_now(tmp_path: Path) -> None:
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    header = "---\ntitle: Tin\napproved_by: Trần Văn Minh\ntags: [{tags}]\n---\n\nNội dung.\n"
+    (scripts / "a.md").write_text(header.format(tags="atvsld, pccc"), encoding="utf-8")
+    (scripts / "b.md").write_text(header.format(tags="sot-xuat-huyet, atvsld"), encoding="utf-8")
+    (scripts / "broken.md").write_text("no header at all\n", encoding="utf-8")
+    items = tuple(ScriptItem(script=Path(f"scripts/{name}.md"))
+                  for name in ("a", "b", "broken", "missing"))
+    broadcast = Broadcast("sang", "Sáng", dt.datetime.now(TZ), ("khu-pho-1",), "normal", items)
+    assert broadcast_topics(broadcast, tmp_path) == ("atvsld", "pccc", "sot-xuat-huyet")
+    (scripts / "a.md").write_text(header.format(tags="bau-cu, pccc"), encoding="utf-8")
+    assert broadcast_topics(broadcast, tmp_path) == (
+        "atvsld", "bau-cu", "pccc", "sot-xuat-huyet"), "an edited script's new tags count"
+
+
+def test_an_as_run_log_from_before_topics_gets_the_columns_and_keeps_its_rows(
+    tmp_path: Path
+) -> None:
+    path = tmp_path / "as-run.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE airings (id INTEGER PRIMARY KEY, occurrence TEXT NOT NULL,"
+               " zone TEXT NOT NULL, attempt INTEGER NOT NULL DEFAULT 1, program_id TEXT NOT NULL,"
+               " program_name TEXT NOT NULL, priority TEXT NOT NULL, scheduled TEXT NOT NULL,"
+               " started TEXT, ended TEXT, outcome TEXT NOT NULL, reason TEXT, late_s REAL,"
+               " audio TEXT, duration_s REAL, loudness_lufs REAL, true_peak_dbtp REAL,"
+               " engine TEXT, items TEXT NOT NULL DEFAULT '[]', outputs TEXT NOT NULL DEFAULT"
+               " '[]', problems TEXT NOT NULL DEFAULT '[]', UNIQUE (occurrence, zone, attempt))")
+    db.execute("INSERT INTO airings (occurrence, zone, program_id, program_name, priority,"
+               " scheduled, started, ended, outcome) VALUES ('sang@x', 'khu-pho-1', 'sang',"
+               " 'Sáng', 'normal', '2026-05-04T06:30:00+07:00', '2026-05-04T06:30:00+07:00',"
+               " '2026-05-04T06:35:00+07:00', 'missed')")
+    db.commit()
+    db.close()
+    log = AsRunLog(path)
+    try:
+        [row] = log.problems()
+    finally:
+        log.close()
+    assert (row.program_id, row.outcome, row.topics, row.campaigns) == (
+        "sang", "missed", [], [])

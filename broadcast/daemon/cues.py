@@ -23,6 +23,7 @@ from broadcast.onair import (
     Cue,
     Hold,
     as_run_row,
+    broadcast_topics,
     hook_env,
     report_hook,
     wait_until,
@@ -176,6 +177,7 @@ class Cues:
             on_interrupt=program.on_interrupt, after_hook=zone.hooks.after,
             after_delay_s=zone.hooks.after_delay, hook_timeout_s=zone.hooks.timeout,
             outcome=outcome, reason=reason, problems=list(audio.notes),
+            topics=broadcast_topics(broadcast, self.state.schedule.base_dir),
         )
 
     def follow_up_cuts(self, now: dt.datetime) -> None:
@@ -280,7 +282,9 @@ class Cues:
     def _not_aired(self, broadcast: Broadcast, zones: list[Zone], outcome: str,
                    reason: str) -> None:
         for zone in zones:
-            self.asrun.add(as_run_row(broadcast, zone.id, outcome, reason=reason))
+            self.asrun.add(as_run_row(
+                broadcast, zone.id, outcome, reason=reason,
+                topics=broadcast_topics(broadcast, self.state.schedule.base_dir)))
         log.error("%s: %s in %s: %s", outcome, broadcast.key,
                   ", ".join(zone.id for zone in zones), reason)
 

@@ -17,7 +17,7 @@ from broadcast.asrun import AsRunLog
 from broadcast.daemon.cues import LOOK_BACK, prepare_lead_s
 from broadcast.daemon.state import DaemonState
 from broadcast.daemon.zones import Zones
-from broadcast.onair import as_run_row
+from broadcast.onair import as_run_row, broadcast_topics
 from broadcast.planner import Broadcast, plan
 
 log = logging.getLogger("broadcast.daemon")
@@ -108,6 +108,7 @@ class JobWindow:
             for zone in zones:
                 self.asrun.add(as_run_row(
                     broadcast, zone.id, "missed",
+                    topics=broadcast_topics(broadcast, self.state.schedule.base_dir),
                     reason=f"the daemon was not running at {broadcast.start:%H:%M:%S} and came "
                            f"back {late.total_seconds() / 60:.0f} min later, after its grace",
                 ))
