@@ -53,6 +53,8 @@ _PROBLEMS = (
     "SELECT * FROM airings WHERE outcome IN ('interrupted', 'missed', 'failed', 'refused')"
     " OR problems != '[]' ORDER BY COALESCE(ended, scheduled) DESC, id DESC LIMIT ?")
 _RECENT = "SELECT * FROM airings WHERE outputs != '[]' ORDER BY id DESC LIMIT ?"
+_BETWEEN = "SELECT * FROM airings WHERE scheduled >= ? AND scheduled < ? ORDER BY scheduled, id"
+_SPAN = "SELECT MIN(scheduled), MAX(scheduled) FROM airings"
 _OF_REQUEST = ("SELECT * FROM airings WHERE json_extract(request, '$.id') = ?"
                " ORDER BY scheduled, id")
 
@@ -276,6 +278,18 @@ class AsRunLog:
     def recent_airings(self, limit: int = 500) -> list[Row]:
         """The latest rows that went to outputs (aired, cut or failed), newest first."""
         return self._select(_RECENT, (limit,))
+
+    def between(self, start: dt.datetime, end: dt.datetime) -> list[Row]:
+        """The rows scheduled from ``start`` up to ``end`` (excluded), in order. Times are
+        compared as the log writes them, in the ward's time zone."""
+        return self._select(_BETWEEN, (_iso(start), _iso(end)))
+
+    def span(self) -> tuple[dt.datetime, dt.datetime] | None:
+        """When the first and the last row still in the log were scheduled (None if empty)."""
+        with self._lock:
+            first, last = self._db.execute(_SPAN).fetchone()
+        return None if first is None else (dt.datetime.fromisoformat(first),
+                                           dt.datetime.fromisoformat(last))
 
     def problems(self, limit: int = 5) -> list[Row]:
         """The latest rows that did not air as planned, newest first."""

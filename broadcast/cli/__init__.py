@@ -16,11 +16,12 @@ from broadcast.cli.control_commands import (
     stop,
 )
 from broadcast.cli.daemon_commands import run, status
+from broadcast.cli.report_commands import export_command, report
 from broadcast.cli.schedule_commands import agenda, check, schema
 
 for command in (render, play_command, say, emergency, stop, skip, queue, cancel, relay, keys,
                 approve, approvals, normalize, inspect, cache, run, status, agenda, check, schema,
-                archive):
+                archive, report, export_command):
     main.add_command(command)
 
 __all__ = ["main"]
