@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from .codes import DOCUMENT_TYPES
-from .lexicon import Lexicon
+from .lexicon import Lexicon, default_lexicon
 from .numbers import read_digits, read_int, read_integer_text, read_ordinal
 from .reading import Reading
 from .text import (
@@ -72,13 +72,18 @@ def _ends_sentence(match: re.Match[str]) -> bool:
 def read_lexicon_match(lexicon: Lexicon, match: re.Match[str]) -> str | None:
     """What the lexicon says for an entry; "v.v." at the end of a sentence keeps its dot.
 
-    Capitals right after "ông", "bà", "anh" ... are a person's initials ("ông NVH"), not an
-    abbreviation: they are left to be spelled."""
+    Capitals right after "ông", "bà", "anh" ... are a person's initials ("ông NVH"), not one
+    of the built-in abbreviations: they are left to be spelled (a ward's own entry still
+    applies)."""
     written = match.group()
     before = _WORD_BEFORE.search(match.string, max(0, match.start() - _HONORIFIC_CHARS),
                                  match.start())
-    if before is not None and before[1].lower() in HONORIFICS and written.isalpha() and (
-        written.isupper()
+    if (
+        before is not None
+        and before[1].lower() in HONORIFICS
+        and written.isalpha()
+        and written.isupper()
+        and lexicon.entry_for(written) is default_lexicon().entry_for(written)
     ):
         return None
     said = lexicon.spoken_for_match(written)
