@@ -253,6 +253,35 @@ def test_a_broadcast_cut_by_a_crash_follows_its_policy_when_the_daemon_comes_bac
     assert wav_seconds(again) == pytest.approx(expected, abs=0.7)
 
 
+def test_a_broadcast_a_crash_caught_waiting_in_one_zone_still_airs_there(
+    ward: Ward, tmp_path: Path, daemons: Daemons
+) -> None:
+    """The crash cuts a broadcast in one zone while, in another, it waits behind a longer one
+    and has no row yet: back up, the daemon resumes the cut zone and still owes the other."""
+    first_start = ahead(18)
+    second_start = first_start + dt.timedelta(seconds=4)
+    ward.write(
+        program("dai", first_start, "long").replace("zones: [all]", "zones: [khu-pho-1]")
+        + program("ngan", second_start, "short", priority="priority"),
+        zone("khu-pho-1", "{type: file, folder: out}")
+        + zone("khu-pho-2", "{type: file, folder: out}"),
+    )
+    first = daemons.start(ward, tmp_path / "first.log")
+    first.wait_for("airing ngan@", timeout=90)
+    time.sleep(1)
+    first.kill()
+    assert [(r["program_id"], r["zone"]) for r in ward.rows()] == [
+        ("dai", "khu-pho-1"), ("ngan", "khu-pho-2")], "ngan waited in khu-pho-1, no row yet"
+
+    second = daemons.start(ward, tmp_path / "second.log")
+    ward.wait_rows(5, timeout=120)
+    assert second.terminate() == 0
+    aired = sorted((r["program_id"], r["zone"]) for r in ward.rows()
+                   if r["outcome"] in ("aired", "late"))
+    assert aired == [("dai", "khu-pho-1"), ("ngan", "khu-pho-1"), ("ngan", "khu-pho-2")], (
+        "each broadcast airs once in each of its zones")
+
+
 def test_a_broadcast_cut_by_a_crash_is_not_aired_again_after_its_grace(
     ward: Ward, tmp_path: Path, daemons: Daemons
 ) -> None:

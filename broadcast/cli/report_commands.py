@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from broadcast.asrun import AsRunLog
+from broadcast.asrun import AsRunLog, Row
 from broadcast.cli.daemon_commands import schedule_option, state_dir_option, ward_state_dir
 from broadcast.errors import BroadcastError
 from broadcast.fileio import write_bytes_atomic, write_text_atomic
@@ -37,7 +37,7 @@ def _vn_date(day: dt.date) -> str:
 
 
 def _period_rows(schedule_path: Path, state_dir: Path | None, first: dt.date,
-                 last: dt.date) -> tuple[str, list[Any], str]:
+                 last: dt.date) -> tuple[str, list[Row], str]:
     """The ward's name, its rows scheduled in the period, and what range the log covers."""
     if last < first:
         raise BroadcastError(f"--to ({_vn_date(last)}) is before --from ({_vn_date(first)}).")

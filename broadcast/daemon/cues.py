@@ -220,8 +220,9 @@ class Cues:
                 continue
             broadcast = found[0]
             with self.state.lock:
+                # Planned but not marked cued: the broadcast may still be owed in zones the
+                # crash caught before it reached them, and the catch-up must cue it there.
                 self.state.planned[broadcast.key] = broadcast
-                self.state.cued.add(broadcast.key)
             offset = 0.0
             if program.on_interrupt == "resume":
                 offset = max(0.0, (row.played_s or 0.0) - RESUME_BACK_S)
