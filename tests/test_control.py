@@ -202,10 +202,12 @@ def test_stop_silences_the_sink_and_skip_goes_on_to_the_next(
     assert float(str(rows[0]["played_s"])) < float(str(rows[0]["duration_s"])) - 5
     assert float(str(rows[1]["played_s"])) == pytest.approx(float(str(rows[1]["duration_s"])),
                                                             abs=1.0), "the next one aired whole"
-    after_stop = int((stop_returned + 0.3 - recording.began) * 48000)
-    before_stop = int((stop_returned - 1.5 - recording.began) * 48000)
-    assert np.abs(samples[max(0, before_stop):before_stop + 24000]).max() > 1e-3, "it was on"
-    assert np.abs(samples[after_stop:]).max() < 1e-3, "silence after the stop"
+    # Where the sound was is measured, not assumed: on a loaded machine the recorder and the
+    # sink may start a little late, so no fixed window before the stop is sure to hold sound.
+    loud = np.flatnonzero(np.abs(samples) > 1e-3)
+    assert loud.size, "it was on"
+    last_sound = recording.began + loud[-1] / 48000
+    assert last_sound < stop_returned + 0.3, "silence after the stop"
 
 
 def test_at_and_repeat_air_at_their_times_and_a_cancelled_request_does_not(
