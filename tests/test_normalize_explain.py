@@ -9,6 +9,7 @@ from pathlib import Path
 
 from broadcast.vietnamese import explain, to_spoken
 from tests.conftest import SCRIPTS, broadcast_cli
+from tests.test_schedule_commands import DAILY
 from tests.test_vietnamese_normalize import ALL_CASES
 
 LINE = ("Gọi 0263.3822.555 trước 7g30 ngày 5/12, Sở GTVT và bà QXZW, xem dichvucong.gov.vn, "
@@ -111,24 +112,6 @@ def test_the_explanation_comes_from_the_same_reading_as_the_spoken_text() -> Non
         assert spoken == to_spoken(text).removesuffix("\n"), text
 
 
-CHECKED_WARD = """\
-ward:
-  name: Phường Thử
-  quiet_hours: {start: "00:00", end: "00:00"}
-zones:
-  - id: khu-pho-1
-    name: Khu phố 1
-    groups: [all]
-programs:
-  - id: tin
-    name: Bản tin
-    start: "12:00"
-    days: daily
-    items:
-      - script: scripts/tin.md
-"""
-
-
 def test_check_names_the_words_a_script_will_spell_and_still_passes(tmp_path: Path) -> None:
     (tmp_path / "scripts").mkdir()
     script = tmp_path / "scripts" / "tin.md"
@@ -136,7 +119,7 @@ def test_check_names_the_words_a_script_will_spell_and_still_passes(tmp_path: Pa
                       "---\n\nKính thưa bà con! Đoàn QXZW và UBND phường làm vệ sinh.\n"
                       "Hội QXZW và nhóm BQKX cùng tham gia.\n", encoding="utf-8")
     schedule = tmp_path / "schedule.yaml"
-    schedule.write_text(CHECKED_WARD, encoding="utf-8")
+    schedule.write_text(DAILY, encoding="utf-8")
     result = broadcast_cli("check", "--schedule", str(schedule), "--days", "2", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("OK: ")

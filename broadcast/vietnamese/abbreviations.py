@@ -286,30 +286,30 @@ def read_mixed(reading: Reading, index: int, token: Token) -> int:
 def _document_number(reading: Reading, index: int, document: re.Match[str]) -> int:
     """ "theo TT09/2024" -> "theo thông tư số chín năm hai nghìn không trăm hai mươi bốn"."""
     reading.emit(DOCUMENT_TYPES[document["kind"]], "số", read_int(int(document["number"])))
-    year = reading.token(index + 2)
-    if (
-        reading.text_at(index + 1) == "/"
-        and year is not None
-        and year.kind == "num"
-        and len(year.text) == 4
-        and year.text.isdigit()
-    ):
-        reading.emit("năm", read_int(int(year.text)))
-        return index + 3
-    return index + 1
+    year = _slash_year(reading, index)
+    if year is None:
+        return index + 1
+    reading.emit("năm", read_int(int(year.text)))
+    return index + 3
 
 
-def _year_follows(reading: Reading, index: int) -> bool:
-    """ "Q3/2025", "Q4 năm 2025": a year comes next."""
-    if reading.next_word(index) == "năm":
-        return True
+def _slash_year(reading: Reading, index: int) -> Token | None:
+    """The year after token ``index`` and a slash ("TT09/2024", "Q3/2025"), or None."""
     following = reading.token(index + 2)
-    return (
+    if (
         reading.text_at(index + 1) == "/"
         and following is not None
         and following.kind == "num"
         and len(following.text) == 4
-    )
+        and following.text.isdigit()
+    ):
+        return following
+    return None
+
+
+def _year_follows(reading: Reading, index: int) -> bool:
+    """ "Q3/2025", "Q4 năm 2025": a year comes next."""
+    return reading.next_word(index) == "năm" or _slash_year(reading, index) is not None
 
 
 def _letters_in_code(reading: Reading, part: str) -> str:
