@@ -103,9 +103,11 @@ class IcecastServer:
             (self.root / folder).mkdir()
             if os.geteuid() == 0:
                 shutil.chown(self.root / folder, *_RUN_AS)
+        self.sources = sources
         self.config = self.root / "icecast.xml"
         self.config.write_text(_config(self.port, self.root, password, sources), encoding="utf-8")
         self.process: subprocess.Popen[bytes] | None = None
+        self.answered = False
 
     def url(self, mount: str) -> str:
         """The address a source uses, with the password: ``icecast://source:...@host:port/m``."""
@@ -122,8 +124,9 @@ class IcecastServer:
             connection.close()
         return True
 
-    def start(self) -> None:
-        """Start the server (again, on the same port) and return once it answers HTTP."""
+    def start(self, attempts: int = 3) -> None:
+        """Start the server (again, on the same port) and return once it answers HTTP. The
+        first start tries another free port if Icecast exits at once (its port was taken)."""
         log = (self.root / "icecast.out").open("ab")
         self.process = subprocess.Popen(
             ["icecast2", "-c", str(self.config)], stdout=log, stderr=log,
@@ -133,8 +136,17 @@ class IcecastServer:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                if not self.answered and attempts > 1:
+                    # The free port was taken between choosing it and Icecast binding it (by
+                    # another test's process): choose another, once more.
+                    self.port = free_port()
+                    self.config.write_text(_config(self.port, self.root, self.password,
+                                                   self.sources), encoding="utf-8")
+                    self.start(attempts - 1)
+                    return
                 raise RuntimeError(f"icecast2 did not start: {self.log_tail()}")
             if self.answers():
+                self.answered = True
                 return
             time.sleep(0.05)
         self.stop()
